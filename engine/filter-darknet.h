@@ -10,7 +10,8 @@
 #include <stdint.h>
 
 #define UMBRA_DARKNET_MAX 64 /* prefixes */
-/* IPv4 prefixes of /16 or longer get one direct sensor slot per address. */
+/* IPv4 prefixes of /12 or longer get one direct sensor slot per address,
+ * while the total stays within UMBRA_SENSOR_DIRECT_MAX. */
 #define UMBRA_SENSOR_DIRECT_MAX (1u << 20)
 /* sensor index for addresses without a direct slot (IPv6, short IPv4) */
 #define UMBRA_SENSOR_HASHED UINT32_MAX
