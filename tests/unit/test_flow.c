@@ -1,8 +1,347 @@
-/* placeholder: being written */
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Unit tests for engine/flow-table.c: lookups, timeouts, eviction. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
+#include <stdlib.h>
+#include <string.h>
 #include <cmocka.h>
-static void placeholder(void **state) { (void)state; fail_msg("not written yet"); }
-int main(void) { const struct CMUnitTest t[] = { cmocka_unit_test(placeholder) }; return cmocka_run_group_tests(t, NULL, NULL); }
+
+#include "flow-table.h"
+
+#define SEC 1000000000ull
+
+struct sink {
+	unsigned n;
+	unsigned by_reason[UMBRA_END_MAX];
+	uint64_t packets;
+	struct umbra_flow_record last;
+};
+
+static void
+sink_emit(void *arg, struct umbra_flow_record *rec)
+{
+	struct sink *s = arg;
+
+	s->n++;
+	s->by_reason[rec->end_reason]++;
+	s->packets += rec->packets;
+	s->last = *rec;
+}
+
+static struct umbra_flow_table *
+make(struct sink *s, uint32_t cap, uint64_t idle, uint64_t active)
+{
+	struct umbra_flow_table_conf c = {
+		.capacity = cap, .idle_ns = idle, .active_ns = active,
+		.emit = sink_emit, .emit_arg = s,
+	};
+	struct umbra_flow_table *ft;
+
+	memset(s, 0, sizeof(*s));
+	ft = umbra_flow_table_create(&c);
+	assert_non_null(ft);
+	return ft;
+}
+
+static struct umbra_flow_key
+key4(uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport, uint8_t proto)
+{
+	struct umbra_flow_key k;
+
+	memset(&k, 0, sizeof(k));
+	memcpy(k.src, &src, 4);
+	memcpy(k.dst, &dst, 4);
+	k.sport = sport;
+	k.dport = dport;
+	k.proto = proto;
+	k.family = 4;
+	return k;
+}
+
+/* One packet into flow k at time t; returns the entry. */
+static struct umbra_flow_entry *
+hit(struct umbra_flow_table *ft, struct umbra_flow_key k, uint64_t t, int *created)
+{
+	struct umbra_flow_entry *e;
+	uint8_t c;
+
+	umbra_flow_lookup_bulk(ft, &k, NULL, 1, t, &e, &c);
+	assert_non_null(e);
+	if (c) {
+		e->rec.first_ns = t;
+	}
+	e->rec.last_ns = t > e->rec.last_ns ? t : e->rec.last_ns;
+	e->rec.packets++;
+	if (created)
+		*created = c;
+	return e;
+}
+
+static void
+test_create_rejects_bad_conf(void **state)
+{
+	struct umbra_flow_table_conf c = { .capacity = 10, .emit = sink_emit };
+
+	(void)state;
+	assert_null(umbra_flow_table_create(&c));
+	c.capacity = 1024;
+	c.emit = NULL;
+	assert_null(umbra_flow_table_create(&c));
+	assert_null(umbra_flow_table_create(NULL));
+}
+
+static void
+test_lookup_insert_find(void **state)
+{
+	struct sink s;
+	struct umbra_flow_table *ft = make(&s, 1024, 60 * SEC, 300 * SEC);
+	struct umbra_flow_entry *a, *b, *c;
+	int created;
+
+	(void)state;
+	a = hit(ft, key4(1, 2, 3, 4, 6), SEC, &created);
+	assert_int_equal(created, 1);
+	assert_int_equal(a->rec.family, 4);
+	assert_int_equal(a->rec.sport, 3);
+	assert_int_equal(a->rec.dport, 4);
+	assert_int_equal(a->rec.proto, 6);
+	b = hit(ft, key4(1, 2, 3, 4, 6), 2 * SEC, &created);
+	assert_int_equal(created, 0);
+	assert_ptr_equal(a, b);
+	assert_int_equal(b->rec.packets, 2);
+	/* every key field matters */
+	c = hit(ft, key4(1, 2, 3, 4, 17), 2 * SEC, &created);
+	assert_int_equal(created, 1);
+	assert_ptr_not_equal(a, c);
+	hit(ft, key4(1, 2, 3, 5, 6), 2 * SEC, &created);
+	assert_int_equal(created, 1);
+	hit(ft, key4(1, 2, 4, 4, 6), 2 * SEC, &created);
+	assert_int_equal(created, 1);
+	hit(ft, key4(1, 3, 3, 4, 6), 2 * SEC, &created);
+	assert_int_equal(created, 1);
+	hit(ft, key4(9, 2, 3, 4, 6), 2 * SEC, &created);
+	assert_int_equal(created, 1);
+	assert_int_equal(umbra_flow_table_active(ft), 6);
+	assert_int_equal(s.n, 0);
+	umbra_flow_table_free(ft);
+}
+
+static void
+test_ipv6_keys_distinct_from_ipv4(void **state)
+{
+	struct sink s;
+	struct umbra_flow_table *ft = make(&s, 1024, 60 * SEC, 300 * SEC);
+	struct umbra_flow_key k4 = key4(1, 2, 3, 4, 6), k6 = k4;
+	int created;
+
+	(void)state;
+	k6.family = 6;
+	k6.src[15] = 1;
+	hit(ft, k4, SEC, &created);
+	assert_int_equal(created, 1);
+	hit(ft, k6, SEC, &created);
+	assert_int_equal(created, 1);
+	hit(ft, k6, SEC, &created);
+	assert_int_equal(created, 0);
+	assert_int_equal(umbra_flow_table_active(ft), 2);
+	umbra_flow_table_free(ft);
+}
+
+static void
+test_repeated_key_in_one_burst(void **state)
+{
+	struct sink s;
+	struct umbra_flow_table *ft = make(&s, 1024, 60 * SEC, 300 * SEC);
+	struct umbra_flow_key keys[8];
+	struct umbra_flow_entry *e[8];
+	uint8_t c[8];
+	unsigned i;
+
+	(void)state;
+	for (i = 0; i < 8; i++)
+		keys[i] = key4(i % 3, 7, 1, 2, 6);
+	umbra_flow_lookup_bulk(ft, keys, NULL, 8, SEC, e, c);
+	for (i = 0; i < 8; i++) {
+		assert_non_null(e[i]);
+		assert_int_equal(c[i], i < 3);
+		assert_ptr_equal(e[i], e[i % 3]);
+	}
+	assert_int_equal(umbra_flow_table_active(ft), 3);
+	umbra_flow_table_free(ft);
+}
+
+static void
+test_idle_timeout(void **state)
+{
+	struct sink s;
+	struct umbra_flow_table *ft = make(&s, 1024, 60 * SEC, 300 * SEC);
+	struct umbra_flow_entry *e;
+
+	(void)state;
+	hit(ft, key4(1, 2, 3, 4, 6), 100 * SEC, NULL);
+	e = hit(ft, key4(5, 2, 3, 4, 6), 130 * SEC, NULL);
+	umbra_flow_touch(ft, e, 130 * SEC);
+	/* 59.999 s idle: not yet */
+	assert_int_equal(umbra_flow_expire(ft, 160 * SEC - 1, 100), 0);
+	/* exactly the timeout: the first flow goes, the second stays */
+	assert_int_equal(umbra_flow_expire(ft, 160 * SEC, 100), 1);
+	assert_int_equal(s.by_reason[UMBRA_END_IDLE], 1);
+	assert_int_equal(memcmp(s.last.src, "\x01\0\0\0", 4), 0);
+	assert_int_equal(umbra_flow_table_active(ft), 1);
+	assert_int_equal(umbra_flow_expire(ft, 190 * SEC, 100), 1);
+	assert_int_equal(umbra_flow_table_active(ft), 0);
+	/* a flow seen again is moved back: it does not expire from its start */
+	hit(ft, key4(7, 2, 3, 4, 6), 200 * SEC, NULL);
+	hit(ft, key4(8, 2, 3, 4, 6), 210 * SEC, NULL);
+	hit(ft, key4(7, 2, 3, 4, 6), 250 * SEC, NULL);
+	assert_int_equal(umbra_flow_expire(ft, 270 * SEC, 100), 1);
+	assert_int_equal(memcmp(s.last.src, "\x08\0\0\0", 4), 0);
+	/* the max argument bounds the work */
+	umbra_flow_table_free(ft);
+}
+
+static void
+test_expire_bounded(void **state)
+{
+	struct sink s;
+	struct umbra_flow_table *ft = make(&s, 1024, 10 * SEC, 300 * SEC);
+	unsigned i;
+
+	(void)state;
+	for (i = 0; i < 100; i++)
+		hit(ft, key4(i, 2, 3, 4, 6), SEC, NULL);
+	assert_int_equal(umbra_flow_expire(ft, 100 * SEC, 30), 30);
+	assert_int_equal(umbra_flow_table_active(ft), 70);
+	assert_int_equal(umbra_flow_expire(ft, 100 * SEC, 1000), 70);
+	assert_int_equal(s.by_reason[UMBRA_END_IDLE], 100);
+	umbra_flow_table_free(ft);
+}
+
+static void
+test_active_timeout(void **state)
+{
+	struct sink s;
+	struct umbra_flow_table *ft = make(&s, 1024, 60 * SEC, 300 * SEC);
+	struct umbra_flow_entry *e;
+	int created;
+	unsigned t;
+
+	(void)state;
+	/* a packet every 30 s never idles out; at 300 s it is cut */
+	for (t = 0; t < 300; t += 30) {
+		e = hit(ft, key4(1, 2, 3, 4, 6), (uint64_t)(1000 + t) * SEC, &created);
+		assert_int_equal(created, t == 0);
+	}
+	assert_int_equal(e->rec.packets, 10);
+	assert_int_equal(s.n, 0);
+	e = hit(ft, key4(1, 2, 3, 4, 6), 1300 * SEC, &created);
+	assert_int_equal(created, 1);
+	assert_int_equal(s.by_reason[UMBRA_END_ACTIVE], 1);
+	assert_int_equal(s.last.packets, 10);
+	assert_int_equal(s.last.first_ns, 1000 * SEC);
+	assert_int_equal(s.last.last_ns, 1270 * SEC);
+	/* the new segment starts with this packet */
+	assert_int_equal(e->rec.packets, 1);
+	assert_int_equal(e->rec.first_ns, 1300 * SEC);
+	assert_int_equal(umbra_flow_table_active(ft), 1);
+	umbra_flow_table_free(ft);
+}
+
+static void
+test_capacity_eviction(void **state)
+{
+	struct sink s;
+	struct umbra_flow_table *ft = make(&s, 64, 600 * SEC, 900 * SEC);
+	struct umbra_flow_table_stats st;
+	unsigned i;
+
+	(void)state;
+	for (i = 0; i < 64; i++)
+		hit(ft, key4(i, 2, 3, 4, 6), (uint64_t)(i + 1) * SEC, NULL);
+	assert_int_equal(umbra_flow_table_active(ft), 64);
+	assert_int_equal(s.n, 0);
+	/* full: each new flow pushes out the least recently seen one */
+	for (i = 0; i < 10; i++) {
+		hit(ft, key4(1000 + i, 2, 3, 4, 6), 100 * SEC, NULL);
+		assert_int_equal(s.last.end_reason, UMBRA_END_EVICTED);
+		assert_int_equal(memcmp(s.last.src, &i, 4), 0);
+	}
+	assert_int_equal(umbra_flow_table_active(ft), 64);
+	umbra_flow_table_stats(ft, &st);
+	assert_int_equal(st.evicted_capacity + st.evicted_bucket, 10);
+	assert_int_equal(s.by_reason[UMBRA_END_EVICTED], 10);
+	umbra_flow_table_free(ft);
+}
+
+static void
+test_many_flows_all_accounted(void **state)
+{
+	struct sink s;
+	const unsigned cap = 100000, n = 250000;
+	struct umbra_flow_table *ft = make(&s, cap, 600 * SEC, 900 * SEC);
+	struct umbra_flow_key keys[32];
+	struct umbra_flow_entry *e[32];
+	uint8_t c[32];
+	uint64_t pkts = 0;
+	unsigned i, j;
+
+	(void)state;
+	srand(7);
+	for (i = 0; i < n; i += 32) {
+		for (j = 0; j < 32; j++)
+			keys[j] = key4((uint32_t)rand() % 150000, 9, 1, 2, 6);
+		umbra_flow_lookup_bulk(ft, keys, NULL, 32, SEC + i, e, c);
+		for (j = 0; j < 32; j++) {
+			assert_non_null(e[j]);
+			e[j]->rec.packets++;
+			pkts++;
+		}
+	}
+	assert_true(umbra_flow_table_active(ft) <= cap);
+	umbra_flow_flush_all(ft, UMBRA_END_SHUTDOWN);
+	assert_int_equal(umbra_flow_table_active(ft), 0);
+	/* every packet is in exactly one emitted record */
+	assert_int_equal(s.packets, pkts);
+	assert_true(s.by_reason[UMBRA_END_EVICTED] > 0);
+	umbra_flow_table_free(ft);
+}
+
+static void
+test_flush_all(void **state)
+{
+	struct sink s;
+	struct umbra_flow_table *ft = make(&s, 1024, 60 * SEC, 300 * SEC);
+	unsigned i;
+
+	(void)state;
+	for (i = 0; i < 500; i++)
+		hit(ft, key4(i, 2, 3, 4, 17), SEC, NULL);
+	assert_int_equal(umbra_flow_flush_all(ft, UMBRA_END_SHUTDOWN), 500);
+	assert_int_equal(s.by_reason[UMBRA_END_SHUTDOWN], 500);
+	assert_int_equal(umbra_flow_table_active(ft), 0);
+	/* the table is reusable afterwards */
+	hit(ft, key4(1, 2, 3, 4, 17), 2 * SEC, NULL);
+	assert_int_equal(umbra_flow_table_active(ft), 1);
+	umbra_flow_table_free(ft);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_create_rejects_bad_conf),
+		cmocka_unit_test(test_lookup_insert_find),
+		cmocka_unit_test(test_ipv6_keys_distinct_from_ipv4),
+		cmocka_unit_test(test_repeated_key_in_one_burst),
+		cmocka_unit_test(test_idle_timeout),
+		cmocka_unit_test(test_expire_bounded),
+		cmocka_unit_test(test_active_timeout),
+		cmocka_unit_test(test_capacity_eviction),
+		cmocka_unit_test(test_many_flows_all_accounted),
+		cmocka_unit_test(test_flush_all),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
