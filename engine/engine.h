@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Private glue of the DPDK engine: the lcore contexts, the writer thread
+ * and the control loop share these definitions.
+ */
+#ifndef UMBRA_ENGINE_H
+#define UMBRA_ENGINE_H
+
+#include <pthread.h>
+#include <stdalign.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include <rte_mempool.h>
+
+#include "config.h"
+#include "pipeline-worker.h"
+#include "ring-spsc.h"
+#include "umbra/dump.h"
+#include "writer-dump.h"
+
+#define UMBRA_WORKERS_MAX 128
+#define UMBRA_IV_RING 64
+
+/* How a worker learns the time of a packet: chosen once at start-up. */
+enum umbra_clock {
+	UMBRA_CLOCK_TSC,     /* wall clock derived from the TSC */
+	UMBRA_CLOCK_PCAP_US, /* net_pcap's rx timestamp dynfield (us) */
+};
+
+/* One worker lcore: its queue, its pipeline state and its ring. */
+struct umbra_lcore_ctx {
+	alignas(64) struct umbra_worker *w;
+	struct umbra_spsc *ring;
+	uint16_t port;
+	uint16_t queue;
+	unsigned lcore;
+	unsigned burst;
+	enum umbra_clock clock;
+	int ts_offset;        /* dynfield offset for UMBRA_CLOCK_PCAP_US */
+	int unsupported_link; /* count every frame as unsupported */
+	uint64_t expected;    /* replay: frames in the file; 0 = live */
+	uint64_t rx;          /* frames received by this lcore */
+	volatile int *quit;
+	_Atomic int done;
+	uint8_t *scratch;     /* linearised multi-segment frames */
+};
+
+/* Writer thread: drains every ring into the dump writer. */
+struct umbra_writer_ctx {
+	struct umbra_dump_writer *dw;
+	struct umbra_spsc **rings;
+	struct umbra_counters **cnt; /* workers' clocks, for rotation */
+	unsigned nrings;
+	int capture_clock;           /* replay: rotate by capture time */
+	pthread_t thread;
+	_Atomic int stop;
+	_Atomic int alive;
+	/* control -> writer: loss intervals, single producer/consumer */
+	struct umbra_interval iv[UMBRA_IV_RING];
+	_Atomic uint64_t iv_head;
+	_Atomic uint64_t iv_tail;
+	/* writer -> control: progress, for the status line */
+	_Atomic uint64_t records_written;
+	_Atomic uint64_t bytes_written;
+	struct umbra_dump_writer_stats final; /* set when the thread ends */
+	int error; /* first fatal error (negative errno) */
+};
+
+int umbra_writer_start(struct umbra_writer_ctx *wc);
+/* Queue an interval for the writer; -ENOSPC when the mailbox is full. */
+int umbra_writer_post_interval(struct umbra_writer_ctx *wc,
+			       const struct umbra_interval *iv);
+/* Drain everything, close the files, join. */
+int umbra_writer_stop(struct umbra_writer_ctx *wc);
+
+int umbra_worker_lcore_main(void *arg);
+
+/* Port set-up: one RX queue per worker, RSS, promiscuous. */
+int umbra_port_setup(uint16_t port, unsigned nqueues, unsigned nb_mbufs,
+		     struct rte_mempool **pool);
+void umbra_port_teardown(uint16_t port);
+
+struct umbra_port_stats {
+	uint64_t ipackets, imissed, ierrors, rx_nombuf;
+};
+void umbra_port_stats(uint16_t port, struct umbra_port_stats *st);
+
+/* Everything the final report and the status line need. */
+struct umbra_report {
+	const struct umbra_config *cfg;
+	const struct umbra_counters *total;
+	struct umbra_port_stats port;
+	struct umbra_dump_writer_stats writer;
+	uint64_t capture_first_ns;
+	uint64_t capture_last_ns;
+	double wall_s;
+	const char *time_source;
+};
+
+int umbra_report_json(const struct umbra_report *r, const char *path);
+void umbra_report_summary(const struct umbra_report *r, FILE *out);
+void umbra_report_status_line(const struct umbra_report *r, double rate_pps,
+			      FILE *out);
+
+#endif /* UMBRA_ENGINE_H */
