@@ -1,2 +1,600 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* placeholder: being written */
+/*
+ * Columnar block codec (docs/FORMAT.md, "Columnar block"). The writer calls
+ * it once per block on its own thread, so it allocates nothing per call:
+ * every scratch array is sized for max_records when the codec is created.
+ *
+ * Records are sorted by (address layout, src, first_ns) so that flows of one
+ * scanner sit together: repeated sources cost a zero delta, their first_ns
+ * become small deltas, and their ports and profiles repeat for zstd.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "record-codec.h"
+
+/* ---- CRC-32C ---------------------------------------------------------- */
+
+static uint32_t crc_tab[8][256];
+
+__attribute__((constructor)) static void crc_init(void)
+{
+	for (unsigned i = 0; i < 256; i++) {
+		uint32_t c = i;
+		for (int k = 0; k < 8; k++)
+			c = (c >> 1) ^ (0x82F63B78u & (0u - (c & 1)));
+		crc_tab[0][i] = c;
+	}
+	for (unsigned i = 0; i < 256; i++)
+		for (int t = 1; t < 8; t++)
+			crc_tab[t][i] = (crc_tab[t - 1][i] >> 8) ^
+					crc_tab[0][crc_tab[t - 1][i] & 0xff];
+}
+
+#if defined(__x86_64__)
+__attribute__((target("sse4.2"))) static uint32_t
+crc32c_hw(uint32_t crc, const uint8_t *p, size_t len)
+{
+	uint64_t c = crc;
+	while (len >= 8) {
+		uint64_t v;
+		memcpy(&v, p, 8);
+		c = __builtin_ia32_crc32di(c, v);
+		p += 8;
+		len -= 8;
+	}
+	uint32_t c32 = (uint32_t)c;
+	while (len--)
+		c32 = __builtin_ia32_crc32qi(c32, *p++);
+	return c32;
+}
+#endif
+
+static uint32_t crc32c_sw(uint32_t crc, const uint8_t *p, size_t len)
+{
+	while (len >= 8) {
+		uint32_t lo = crc ^ umbra_get32(p);
+		uint32_t hi = umbra_get32(p + 4);
+		crc = crc_tab[7][lo & 0xff] ^ crc_tab[6][(lo >> 8) & 0xff] ^
+		      crc_tab[5][(lo >> 16) & 0xff] ^ crc_tab[4][lo >> 24] ^
+		      crc_tab[3][hi & 0xff] ^ crc_tab[2][(hi >> 8) & 0xff] ^
+		      crc_tab[1][(hi >> 16) & 0xff] ^ crc_tab[0][hi >> 24];
+		p += 8;
+		len -= 8;
+	}
+	while (len--)
+		crc = (crc >> 8) ^ crc_tab[0][(crc ^ *p++) & 0xff];
+	return crc;
+}
+
+uint32_t umbra_crc32c(uint32_t crc, const void *buf, size_t len)
+{
+	crc = ~crc;
+#if defined(__x86_64__)
+	static int hw = -1;
+	if (hw < 0)
+		hw = __builtin_cpu_supports("sse4.2") ? 1 : 0;
+	if (hw)
+		return ~crc32c_hw(crc, buf, len);
+#endif
+	return ~crc32c_sw(crc, buf, len);
+}
+
+/* ---- codec ------------------------------------------------------------ */
+
+/* profile: the per-flow fields that repeat per scanner, stored once per block */
+#define PROF_LEN 44
+#define PROF_KEY 48
+#define BLK_FIXED 24
+
+struct umbra_codec {
+	unsigned max;
+	unsigned hmask;
+	uint32_t *perm, *perm2; /* record order */
+	uint64_t *tkey;         /* first_ns - base */
+	uint32_t *skey;         /* IPv4 src, host order */
+	uint32_t *sk;           /* skey in sorted order */
+	struct umbra_flow_record *srt; /* records in sorted order */
+	uint64_t *col;          /* one column's values */
+	uint32_t *prof_idx;     /* per sorted record */
+	uint8_t *prof;          /* nprof x PROF_KEY */
+	uint32_t *htab;         /* profile hash: index + 1, 0 = empty */
+	uint8_t *out;
+	size_t out_cap;
+};
+
+size_t umbra_codec_bound(unsigned n)
+{
+	/* per record: 32 addr + 8 first + 8 dur + 2+2 ports + 4 pkts + 8 bytes
+	 * + 1 ttl + 2 ip_id + 2 window + 4 profile idx + PROF_LEN profile; 16 width bytes */
+	return BLK_FIXED + 16 + (size_t)n * (73 + PROF_LEN);
+}
+
+struct umbra_codec *umbra_codec_new(unsigned max_records)
+{
+	if (max_records == 0 || max_records > UMBRA_MAX_BLOCK_RECORDS) {
+		errno = EINVAL;
+		return NULL;
+	}
+	struct umbra_codec *c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	unsigned hsize = 64;
+	while (hsize < 2 * max_records)
+		hsize <<= 1;
+	c->max = max_records;
+	c->hmask = hsize - 1;
+	c->perm = malloc(sizeof(uint32_t) * max_records);
+	c->perm2 = malloc(sizeof(uint32_t) * max_records);
+	c->tkey = malloc(sizeof(uint64_t) * max_records);
+	c->skey = malloc(sizeof(uint32_t) * max_records);
+	c->col = malloc(sizeof(uint64_t) * max_records);
+	c->sk = malloc(sizeof(uint32_t) * max_records);
+	c->srt = malloc(sizeof(*c->srt) * max_records);
+	c->prof_idx = malloc(sizeof(uint32_t) * max_records);
+	c->prof = malloc((size_t)PROF_KEY * max_records);
+	c->htab = malloc(sizeof(uint32_t) * hsize);
+	c->out_cap = umbra_codec_bound(max_records);
+	c->out = malloc(c->out_cap);
+	if (!c->perm || !c->perm2 || !c->tkey || !c->skey || !c->col ||
+	    !c->prof_idx || !c->prof || !c->htab || !c->out || !c->sk ||
+	    !c->srt) {
+		umbra_codec_free(c);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return c;
+}
+
+void umbra_codec_free(struct umbra_codec *c)
+{
+	if (!c)
+		return;
+	free(c->perm);
+	free(c->perm2);
+	free(c->tkey);
+	free(c->skey);
+	free(c->col);
+	free(c->sk);
+	free(c->srt);
+	free(c->prof_idx);
+	free(c->prof);
+	free(c->htab);
+	free(c->out);
+	free(c);
+}
+
+static int is_compact(const struct umbra_flow_record *r)
+{
+	static const uint8_t zero[12];
+	return r->family == 4 && memcmp(r->src + 4, zero, 12) == 0 &&
+	       memcmp(r->dst + 4, zero, 12) == 0;
+}
+
+/* One stable LSD radix pass on byte `shift` of a u64 key; 0 if skipped. */
+static int radix64(const uint32_t *in, uint32_t *out, unsigned m,
+		   const uint64_t *key, unsigned shift)
+{
+	unsigned cnt[257] = {0};
+	for (unsigned i = 0; i < m; i++)
+		cnt[((key[in[i]] >> shift) & 0xff) + 1]++;
+	for (unsigned b = 0; b < 256; b++)
+		if (cnt[b + 1] == m)
+			return 0;
+	for (unsigned b = 1; b < 257; b++)
+		cnt[b] += cnt[b - 1];
+	for (unsigned i = 0; i < m; i++)
+		out[cnt[(key[in[i]] >> shift) & 0xff]++] = in[i];
+	return 1;
+}
+
+static int radix32(const uint32_t *in, uint32_t *out, unsigned m,
+		   const uint32_t *key, unsigned shift)
+{
+	unsigned cnt[257] = {0};
+	for (unsigned i = 0; i < m; i++)
+		cnt[((key[in[i]] >> shift) & 0xff) + 1]++;
+	for (unsigned b = 0; b < 256; b++)
+		if (cnt[b + 1] == m)
+			return 0;
+	for (unsigned b = 1; b < 257; b++)
+		cnt[b] += cnt[b - 1];
+	for (unsigned i = 0; i < m; i++)
+		out[cnt[(key[in[i]] >> shift) & 0xff]++] = in[i];
+	return 1;
+}
+
+static int radix_addr(const uint32_t *in, uint32_t *out, unsigned m,
+		      const struct umbra_flow_record *recs, unsigned byte)
+{
+	unsigned cnt[257] = {0};
+	for (unsigned i = 0; i < m; i++)
+		cnt[recs[in[i]].src[byte] + 1]++;
+	for (unsigned b = 0; b < 256; b++)
+		if (cnt[b + 1] == m)
+			return 0;
+	for (unsigned b = 1; b < 257; b++)
+		cnt[b] += cnt[b - 1];
+	for (unsigned i = 0; i < m; i++)
+		out[cnt[recs[in[i]].src[byte]]++] = in[i];
+	return 1;
+}
+
+/*
+ * Sort perm[0..m) by (src, first_ns), stable. perm2 is scratch; the result
+ * is left in perm.
+ */
+static void sort_section(struct umbra_codec *c, uint32_t *perm, uint32_t *tmp,
+			 unsigned m, const struct umbra_flow_record *recs,
+			 int compact, uint64_t tspan)
+{
+	uint32_t *a = perm, *b = tmp;
+	for (unsigned sh = 0; sh < 64 && (tspan >> sh); sh += 8)
+		if (radix64(a, b, m, c->tkey, sh)) {
+			uint32_t *t = a;
+			a = b;
+			b = t;
+		}
+	if (compact) {
+		for (unsigned sh = 0; sh < 32; sh += 8)
+			if (radix32(a, b, m, c->skey, sh)) {
+				uint32_t *t = a;
+				a = b;
+				b = t;
+			}
+	} else {
+		for (int byte = 15; byte >= 0; byte--)
+			if (radix_addr(a, b, m, recs, (unsigned)byte)) {
+				uint32_t *t = a;
+				a = b;
+				b = t;
+			}
+	}
+	if (a != perm)
+		memcpy(perm, a, sizeof(*perm) * m);
+}
+
+/* column: u8 width w, then w byte planes (least significant first) */
+static uint8_t *put_col(uint8_t *p, const uint64_t *v, unsigned n)
+{
+	uint64_t any = 0;
+	for (unsigned i = 0; i < n; i++)
+		any |= v[i];
+	unsigned w = 0;
+	while (w < 8 && (any >> (8 * w)))
+		w++;
+	*p++ = (uint8_t)w;
+	for (unsigned b = 0; b < w; b++) {
+		unsigned sh = 8 * b;
+		for (unsigned i = 0; i < n; i++)
+			p[i] = (uint8_t)(v[i] >> sh);
+		p += n;
+	}
+	return p;
+}
+
+static const uint8_t *get_col(const uint8_t *p, const uint8_t *end, uint64_t *v,
+			      unsigned n, unsigned maxw)
+{
+	if (p >= end)
+		return NULL;
+	unsigned w = *p++;
+	if (w > maxw || (size_t)(end - p) < (size_t)w * n)
+		return NULL;
+	memset(v, 0, sizeof(*v) * n);
+	for (unsigned b = 0; b < w; b++) {
+		unsigned sh = 8 * b;
+		for (unsigned i = 0; i < n; i++)
+			v[i] |= (uint64_t)p[i] << sh;
+		p += n;
+	}
+	return p;
+}
+
+static void prof_make(uint8_t *k, const struct umbra_flow_record *r)
+{
+	k[0] = r->family;
+	k[1] = r->proto;
+	k[2] = r->tcp_flags;
+	k[3] = r->end_reason;
+	umbra_put32(k + 4, r->tags);
+	k[8] = (uint8_t)(r->ttl_max - r->ttl_min);
+	/* syn_ttl is usually ttl_min or 0 (no SYN): code 0 = 0, else xor + 1 */
+	umbra_put16(k + 9, r->syn_ttl ? (uint16_t)((r->syn_ttl ^ r->ttl_min) + 1) : 0);
+	umbra_put16(k + 11, r->syn_mss);
+	k[13] = r->syn_wscale;
+	k[14] = r->syn_ip_olen;
+	k[15] = r->syn_nopts;
+	memcpy(k + 16, r->syn_olayout, UMBRA_OLAYOUT_MAX);
+	umbra_put32(k + 32, r->syn_quirks);
+	umbra_put16(k + 36, r->p0f_label);
+	umbra_put16(k + 38, r->sig_id);
+	k[40] = r->syn_pclass;
+	memcpy(k + 41, r->reserved, 3);
+	memset(k + 44, 0, 4);
+}
+
+static int prof_apply(struct umbra_flow_record *r, const uint8_t *k)
+{
+	uint16_t st = umbra_get16(k + 9);
+	if (st > 256)
+		return -1;
+	r->family = k[0];
+	r->proto = k[1];
+	r->tcp_flags = k[2];
+	r->end_reason = k[3];
+	r->tags = umbra_get32(k + 4);
+	r->ttl_max = (uint8_t)(r->ttl_min + k[8]);
+	r->syn_ttl = st ? (uint8_t)((st - 1) ^ r->ttl_min) : 0;
+	r->syn_mss = umbra_get16(k + 11);
+	r->syn_wscale = k[13];
+	r->syn_ip_olen = k[14];
+	r->syn_nopts = k[15];
+	memcpy(r->syn_olayout, k + 16, UMBRA_OLAYOUT_MAX);
+	r->syn_quirks = umbra_get32(k + 32);
+	r->p0f_label = umbra_get16(k + 36);
+	r->sig_id = umbra_get16(k + 38);
+	r->syn_pclass = k[40];
+	memcpy(r->reserved, k + 41, 3);
+	return 0;
+}
+
+static uint32_t prof_hash(const uint8_t *k)
+{
+	uint64_t h = 0x9E3779B97F4A7C15ull;
+	for (int i = 0; i < PROF_KEY; i += 8) {
+		uint64_t v;
+		memcpy(&v, k + i, 8);
+		h = (h ^ v) * 0xff51afd7ed558ccdull;
+		h ^= h >> 29;
+	}
+	return (uint32_t)(h ^ (h >> 32));
+}
+
+/* constant divisors, so the compiler multiplies instead of dividing */
+static void div_unit(uint64_t *v, unsigned n, unsigned e)
+{
+	if (e == 3)
+		for (unsigned i = 0; i < n; i++)
+			v[i] /= 1000;
+	else if (e == 6)
+		for (unsigned i = 0; i < n; i++)
+			v[i] /= 1000000;
+}
+
+static unsigned pick_unit(const struct umbra_flow_record *recs, unsigned n,
+			  uint64_t *unit)
+{
+	int ok3 = 1, ok6 = 1;
+	for (unsigned i = 0; i < n && ok3; i++) {
+		uint64_t f = recs[i].first_ns, l = recs[i].last_ns;
+		ok3 = l >= f && f % 1000 == 0 && l % 1000 == 0;
+	}
+	if (!ok3) {
+		*unit = 1;
+		return 0;
+	}
+	for (unsigned i = 0; i < n && ok6; i++)
+		ok6 = recs[i].first_ns % 1000000 == 0 &&
+		      recs[i].last_ns % 1000000 == 0;
+	*unit = ok6 ? 1000000 : 1000;
+	return ok6 ? 6 : 3;
+}
+
+size_t umbra_codec_encode(struct umbra_codec *c,
+			  const struct umbra_flow_record *recs, unsigned n,
+			  const uint8_t **out, uint32_t *flags)
+{
+	uint64_t base = UINT64_MAX, tmax = 0, unit;
+	unsigned n4 = 0, n6 = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		if (recs[i].first_ns < base)
+			base = recs[i].first_ns;
+		if (recs[i].first_ns > tmax)
+			tmax = recs[i].first_ns;
+	}
+	/* compact (IPv4) records first, then the rest, arrival order kept */
+	for (unsigned i = 0; i < n; i++) {
+		c->tkey[i] = recs[i].first_ns - base;
+		if (is_compact(&recs[i])) {
+			c->skey[i] = umbra_get32be(recs[i].src);
+			c->perm[n4++] = i;
+		} else {
+			c->skey[i] = 0;
+			c->perm2[n6++] = i;
+		}
+	}
+	memcpy(c->perm + n4, c->perm2, sizeof(uint32_t) * n6);
+	sort_section(c, c->perm, c->perm2, n4, recs, 1, tmax - base);
+	sort_section(c, c->perm + n4, c->perm2, n6, recs, 0, tmax - base);
+	unsigned e = pick_unit(recs, n, &unit);
+	/* one gather, then every column pass is sequential */
+	const struct umbra_flow_record *srt = c->srt;
+	for (unsigned i = 0; i < n; i++) {
+		c->srt[i] = recs[c->perm[i]];
+		c->sk[i] = c->skey[c->perm[i]];
+	}
+	const uint32_t *sk = c->sk;
+
+	/* profiles, in sorted order */
+	memset(c->htab, 0, sizeof(uint32_t) * (c->hmask + 1));
+	unsigned nprof = 0;
+	for (unsigned i = 0; i < n; i++) {
+		uint8_t *k = c->prof + (size_t)nprof * PROF_KEY;
+		prof_make(k, &srt[i]);
+		uint32_t h = prof_hash(k) & c->hmask;
+		for (;;) {
+			uint32_t s = c->htab[h];
+			if (s == 0) {
+				c->htab[h] = ++nprof;
+				c->prof_idx[i] = nprof - 1;
+				break;
+			}
+			if (memcmp(c->prof + (size_t)(s - 1) * PROF_KEY, k,
+				   PROF_KEY) == 0) {
+				c->prof_idx[i] = s - 1;
+				break;
+			}
+			h = (h + 1) & c->hmask;
+		}
+	}
+
+	uint8_t *p = c->out;
+	uint64_t *v = c->col;
+	umbra_put32(p, n);
+	p[4] = (uint8_t)e;
+	p[5] = p[6] = p[7] = 0;
+	umbra_put64(p + 8, base);
+	umbra_put32(p + 16, n4);
+	umbra_put32(p + 20, nprof);
+	p += BLK_FIXED;
+
+	/* IPv4 src: delta of the sorted values */
+	uint32_t prev = 0;
+	for (unsigned i = 0; i < n4; i++) {
+		uint32_t s = sk[i];
+		v[i] = (uint32_t)(s - prev);
+		prev = s;
+	}
+	p = put_col(p, v, n4);
+	for (unsigned i = 0; i < n4; i++)
+		v[i] = umbra_get32be(srt[i].dst);
+	p = put_col(p, v, n4);
+	/* other addresses: 16 byte planes each */
+	for (unsigned b = 0; b < 16; b++, p += n6)
+		for (unsigned i = 0; i < n6; i++)
+			p[i] = srt[n4 + i].src[b];
+	for (unsigned b = 0; b < 16; b++, p += n6)
+		for (unsigned i = 0; i < n6; i++)
+			p[i] = srt[n4 + i].dst[b];
+
+	/* first_ns: delta from the same source's previous flow, else from base */
+	v[0] = srt[0].first_ns - base;
+	for (unsigned i = 1; i < n4; i++)
+		v[i] = srt[i].first_ns -
+		       (sk[i] == sk[i - 1] ? srt[i - 1].first_ns : base);
+	for (unsigned i = n4 ? n4 : 1; i < n; i++)
+		v[i] = srt[i].first_ns -
+		       (i > n4 && memcmp(srt[i].src, srt[i - 1].src, 16) == 0
+				? srt[i - 1].first_ns : base);
+	div_unit(v, n, e);
+	p = put_col(p, v, n);
+	for (unsigned i = 0; i < n; i++)
+		v[i] = srt[i].last_ns - srt[i].first_ns;
+	div_unit(v, n, e);
+	p = put_col(p, v, n);
+
+#define COL(expr)                                      \
+	do {                                           \
+		for (unsigned i = 0; i < n; i++) {     \
+			const struct umbra_flow_record *r = &srt[i]; \
+			v[i] = (expr);                 \
+		}                                      \
+		p = put_col(p, v, n);                  \
+	} while (0)
+	COL(r->sport);
+	COL(r->dport);
+	COL(r->packets);
+	COL(r->bytes);
+	COL(r->ttl_min);
+	COL(r->ip_id);
+	COL(r->syn_window);
+#undef COL
+	for (unsigned i = 0; i < n; i++)
+		v[i] = c->prof_idx[i];
+	p = put_col(p, v, n);
+	for (unsigned j = 0; j < nprof; j++, p += PROF_LEN)
+		memcpy(p, c->prof + (size_t)j * PROF_KEY, PROF_LEN);
+
+	*out = c->out;
+	*flags = UMBRA_BLK_FLAG_SORTED;
+	return (size_t)(p - c->out);
+}
+
+long umbra_codec_decode(struct umbra_codec *c, const uint8_t *buf, size_t len,
+			struct umbra_flow_record *out, unsigned max)
+{
+	const uint8_t *p = buf, *end = buf + len;
+	uint64_t *v = c->col;
+
+	if (len < BLK_FIXED)
+		return -EBADMSG;
+	uint32_t n = umbra_get32(p), n4 = umbra_get32(p + 16),
+		 nprof = umbra_get32(p + 20);
+	unsigned e = p[4];
+	uint64_t base = umbra_get64(p + 8);
+	if (n == 0 || n > max || n > c->max || n4 > n || nprof == 0 ||
+	    nprof > n || (e != 0 && e != 3 && e != 6) || p[5] || p[6] || p[7])
+		return -EBADMSG;
+	uint64_t unit = e == 6 ? 1000000 : e == 3 ? 1000 : 1;
+	unsigned n6 = n - n4;
+	p += BLK_FIXED;
+	memset(out, 0, sizeof(*out) * n);
+
+	if (!(p = get_col(p, end, v, n4, 4)))
+		return -EBADMSG;
+	uint32_t prev = 0;
+	for (unsigned i = 0; i < n4; i++) {
+		prev += (uint32_t)v[i];
+		umbra_put32be(out[i].src, prev);
+	}
+	if (!(p = get_col(p, end, v, n4, 4)))
+		return -EBADMSG;
+	for (unsigned i = 0; i < n4; i++)
+		umbra_put32be(out[i].dst, (uint32_t)v[i]);
+	if ((size_t)(end - p) < (size_t)32 * n6)
+		return -EBADMSG;
+	for (unsigned b = 0; b < 16; b++, p += n6)
+		for (unsigned i = 0; i < n6; i++)
+			out[n4 + i].src[b] = p[i];
+	for (unsigned b = 0; b < 16; b++, p += n6)
+		for (unsigned i = 0; i < n6; i++)
+			out[n4 + i].dst[b] = p[i];
+
+	if (!(p = get_col(p, end, v, n, 8)))
+		return -EBADMSG;
+	for (unsigned i = 0; i < n; i++) {
+		struct umbra_flow_record *r = &out[i];
+		int same = i > 0 && i != n4 &&
+			   memcmp(r->src, out[i - 1].src, 16) == 0;
+		r->first_ns = (same ? out[i - 1].first_ns : base) + v[i] * unit;
+	}
+	if (!(p = get_col(p, end, v, n, 8)))
+		return -EBADMSG;
+	for (unsigned i = 0; i < n; i++)
+		out[i].last_ns = out[i].first_ns + v[i] * unit;
+
+#define COL(w, stmt)                                     \
+	do {                                             \
+		if (!(p = get_col(p, end, v, n, (w))))   \
+			return -EBADMSG;                 \
+		for (unsigned i = 0; i < n; i++) {       \
+			struct umbra_flow_record *r = &out[i]; \
+			stmt;                            \
+		}                                        \
+	} while (0)
+	COL(2, r->sport = (uint16_t)v[i]);
+	COL(2, r->dport = (uint16_t)v[i]);
+	COL(4, r->packets = (uint32_t)v[i]);
+	COL(8, r->bytes = v[i]);
+	COL(1, r->ttl_min = (uint8_t)v[i]);
+	COL(2, r->ip_id = (uint16_t)v[i]);
+	COL(2, r->syn_window = (uint16_t)v[i]);
+#undef COL
+	if (!(p = get_col(p, end, v, n, 4)))
+		return -EBADMSG;
+	if ((size_t)(end - p) != (size_t)nprof * PROF_LEN)
+		return -EBADMSG;
+	for (unsigned i = 0; i < n; i++) {
+		if (v[i] >= nprof ||
+		    prof_apply(&out[i], p + (size_t)v[i] * PROF_LEN) < 0)
+			return -EBADMSG;
+	}
+	/* the layout section must agree with what the records say */
+	for (unsigned i = 0; i < n4; i++)
+		if (out[i].family != 4)
+			return -EBADMSG;
+	return (long)n;
+}

@@ -78,6 +78,33 @@ void umbra_dump_damage(const struct umbra_dump_reader *r, uint64_t *blocks,
 
 void umbra_dump_close(struct umbra_dump_reader *r);
 
+/* ---- additions (format 1.0) ------------------------------------------- */
+
+/* One entry of the block index of a complete file (docs/FORMAT.md). */
+struct umbra_dump_index_entry {
+	uint64_t offset;       /* file offset of the block-header frame */
+	uint64_t min_first_ns; /* smallest first_ns in the block */
+	uint64_t max_last_ns;  /* largest last_ns in the block */
+	uint32_t records;
+	uint32_t reserved;
+};
+
+/*
+ * The file's block index, read from the trailer at open. Returns the number
+ * of entries; 0 when the file has none (.partial, truncated, damaged index).
+ */
+size_t umbra_dump_index(const struct umbra_dump_reader *r,
+			const struct umbra_dump_index_entry **ents);
+
+/*
+ * Make umbra_dump_next() return only blocks that may hold flows overlapping
+ * [from_ns, to_ns): other blocks are skipped by their block header, without
+ * reading or decompressing their data. Records inside a returned block are
+ * not filtered.
+ */
+void umbra_dump_set_time_range(struct umbra_dump_reader *r, uint64_t from_ns,
+			       uint64_t to_ns);
+
 #ifdef __cplusplus
 }
 #endif

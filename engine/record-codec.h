@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Private: the columnar block codec and the on-disk constants of dump files
+ * (docs/FORMAT.md). Shared by writer-dump.c, dump-reader.c and tests only.
+ */
+#ifndef UMBRA_RECORD_CODEC_H
+#define UMBRA_RECORD_CODEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "umbra/record.h"
+
+/* ---- frame magics (little-endian u32 at the start of every frame) ---- */
+#define UMBRA_ZSTD_MAGIC 0xFD2FB528u
+#define UMBRA_SKIP_MAGIC_MIN 0x184D2A50u
+#define UMBRA_SKIP_MAGIC_MAX 0x184D2A5Fu
+#define UMBRA_FRAME_HEADER 0x184D2A55u   /* file header, first frame */
+#define UMBRA_FRAME_BLOCK 0x184D2A56u    /* block header, then a zstd frame */
+#define UMBRA_FRAME_INTERVAL 0x184D2A57u /* struct umbra_interval */
+#define UMBRA_FRAME_INDEX 0x184D2A58u    /* block index + footer, last frame */
+
+#define UMBRA_FORMAT_MAJOR 1
+#define UMBRA_FORMAT_MINOR 0
+#define UMBRA_FILE_MAGIC "UMBRADMP"
+#define UMBRA_INDEX_MAGIC "UMBRAIDX"
+
+/* file header payload: fixed part, then TLVs */
+#define UMBRA_HDR_FIXED 20
+#define UMBRA_TLV_SENSOR 1
+#define UMBRA_TLV_ENGINE 2
+#define UMBRA_TLV_PREFIX 3
+#define UMBRA_TLV_CREATED 4
+#define UMBRA_TLV_PERIOD_START 5
+#define UMBRA_TLV_PERIOD_END 6
+
+/* block header payload */
+#define UMBRA_BLK_HDR_LEN 48
+#define UMBRA_BLK_FLAG_SORTED 0x0001u
+#define UMBRA_BLK_CODEC 1
+
+/* interval payload: version u16, nfields u16, crc u32, nfields x u64 */
+#define UMBRA_IV_VERSION 1
+#define UMBRA_IV_NFIELDS 12
+
+/* index: count u32, entry size u32, entries, then the 16-byte footer */
+#define UMBRA_IDX_ENTRY_LEN 32
+#define UMBRA_FOOTER_LEN 16
+
+/* reader limits against hostile input */
+#define UMBRA_MAX_BLOCK_RECORDS (1u << 20)
+#define UMBRA_MAX_FRAME (256u << 20)
+
+/* ---- little-endian helpers ---- */
+static inline void umbra_put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
+static inline void umbra_put32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+static inline void umbra_put64(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+static inline uint16_t umbra_get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | (p[1] << 8));
+}
+static inline uint32_t umbra_get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+static inline uint64_t umbra_get64(const uint8_t *p)
+{
+	return (uint64_t)umbra_get32(p) | (uint64_t)umbra_get32(p + 4) << 32;
+}
+
+static inline uint32_t umbra_get32be(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 |
+	       (uint32_t)p[3];
+}
+static inline void umbra_put32be(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+/* CRC-32C (Castagnoli), initial value 0, as in iSCSI/ext4: crc32c("123456789") = 0xE3069283 */
+uint32_t umbra_crc32c(uint32_t crc, const void *buf, size_t len);
+
+/* ---- columnar codec ---- */
+struct umbra_codec;
+
+/* Scratch for blocks of up to max_records; NULL with errno. */
+struct umbra_codec *umbra_codec_new(unsigned max_records);
+void umbra_codec_free(struct umbra_codec *c);
+
+/* Upper bound of the encoded size of n records. */
+size_t umbra_codec_bound(unsigned n);
+
+/*
+ * Encode n records (1 <= n <= max_records) into a buffer owned by the codec,
+ * valid until the next call. Records are stored sorted by (address layout,
+ * src, first_ns); *flags receives UMBRA_BLK_FLAG_SORTED. Returns the size.
+ */
+size_t umbra_codec_encode(struct umbra_codec *c,
+			  const struct umbra_flow_record *recs, unsigned n,
+			  const uint8_t **out, uint32_t *flags);
+
+/*
+ * Decode a block into out[0..max). Returns the record count, or -EBADMSG
+ * if the bytes are not a well-formed block.
+ */
+long umbra_codec_decode(struct umbra_codec *c, const uint8_t *buf, size_t len,
+			struct umbra_flow_record *out, unsigned max);
+
+#endif /* UMBRA_RECORD_CODEC_H */
