@@ -4,6 +4,7 @@
  *
  *   flows [--format csv|ndjson]   one row per flow record
  *   stats [--format table|json]   totals, loss counters and damage
+ *   top-ports [-n N] [--by-sensor] top destinations (analyze-top.c)
  *
  * PATH is a dump file or a directory searched recursively for *.uz and
  * *.uz.partial. Exit status: 0 ok, 1 damage found (output still produced),
@@ -21,6 +22,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "analyze.h"
 #include "umbra/dump.h"
 #include "umbra/record.h"
 
@@ -466,71 +468,6 @@ static void stats_print(const struct stats *s, int json)
 	fprintf(f, "%-22s %" PRIu64 "\n", "damaged bytes", s->dmg_bytes);
 }
 
-/* ---- inputs ----------------------------------------------------------- */
-
-struct paths {
-	char **v;
-	size_t n, cap;
-};
-
-static int push_path(struct paths *p, const char *s)
-{
-	if (p->n == p->cap) {
-		size_t cap = p->cap ? 2 * p->cap : 64;
-		char **nv = realloc(p->v, cap * sizeof(*nv));
-		if (!nv)
-			return -ENOMEM;
-		p->v = nv;
-		p->cap = cap;
-	}
-	p->v[p->n] = strdup(s);
-	return p->v[p->n++] ? 0 : -ENOMEM;
-}
-
-static int is_dump_name(const char *name)
-{
-	size_t l = strlen(name);
-	return (l > 3 && strcmp(name + l - 3, ".uz") == 0) ||
-	       (l > 11 && strcmp(name + l - 11, ".uz.partial") == 0);
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static int walk(struct paths *p, const char *dir, int depth)
-{
-	if (depth > 64)
-		return 0;
-	DIR *d = opendir(dir);
-	if (!d) {
-		fprintf(stderr, "umbra-analyze: %s: %s\n", dir, strerror(errno));
-		return -errno;
-	}
-	struct dirent *e;
-	int rc = 0;
-	while ((e = readdir(d))) {
-		if (e->d_name[0] == '.')
-			continue;
-		size_t l = strlen(dir) + strlen(e->d_name) + 2;
-		char *full = malloc(l);
-		if (!full)
-			break;
-		snprintf(full, l, "%s/%s", dir, e->d_name);
-		struct stat st;
-		if (stat(full, &st) == 0) {
-			if (S_ISDIR(st.st_mode))
-				rc |= walk(p, full, depth + 1);
-			else if (S_ISREG(st.st_mode) && is_dump_name(e->d_name))
-				rc |= push_path(p, full);
-		}
-		free(full);
-	}
-	closedir(d);
-	return rc;
-}
-
 static int usage(const char *msg, const char *what)
 {
 	fprintf(stderr, "umbra-analyze: %s%s%s (usage: umbra-analyze flows|stats "
@@ -544,11 +481,15 @@ int main(int argc, char **argv)
 	if (argc < 2)
 		return usage("missing command", NULL);
 	const char *cmd = argv[1];
+	if (strcmp(cmd, "top-ports") == 0)
+		return analyze_top_ports(argc - 1, argv + 1);
 	int is_flows = strcmp(cmd, "flows") == 0;
 	if (!is_flows && strcmp(cmd, "stats") != 0) {
 		if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
 			printf("usage: umbra-analyze flows [--format csv|ndjson] PATH...\n"
-			       "       umbra-analyze stats [--format table|json] PATH...\n");
+			       "       umbra-analyze stats [--format table|json] PATH...\n"
+			       "       umbra-analyze top-ports [-n N] [--by-sensor] [--max-sensors K]\n"
+			       "                 [--format table|csv|json] PATH...\n");
 			return 0;
 		}
 		return usage("unknown command", cmd);
@@ -590,24 +531,9 @@ int main(int argc, char **argv)
 		fmt = is_flows ? FMT_CSV : FMT_TABLE;
 
 	int damage = 0;
-	struct paths in = {0};
-	for (int i = optind; i < argc; i++) {
-		struct stat st;
-		if (stat(argv[i], &st) < 0) {
-			fprintf(stderr, "umbra-analyze: %s: %s\n", argv[i], strerror(errno));
-			damage = 1;
-			continue;
-		}
-		size_t first = in.n;
-		if (S_ISDIR(st.st_mode)) {
-			if (walk(&in, argv[i], 0) < 0)
-				damage = 1;
-		} else if (push_path(&in, argv[i]) < 0) {
-			fprintf(stderr, "umbra-analyze: out of memory\n");
-			return 1;
-		}
-		qsort(in.v + first, in.n - first, sizeof(char *), cmp_str);
-	}
+	struct analyze_paths in = {0};
+	if (analyze_collect(&in, argc - optind, argv + optind) != 0)
+		damage = 1;
 
 	static char stdout_buf[1 << 20];
 	setvbuf(stdout, stdout_buf, _IOFBF, sizeof(stdout_buf));

@@ -472,7 +472,8 @@ int umbra_dump_writer_interval(struct umbra_dump_writer *w,
 	return write_frame(w, buf, sizeof(buf));
 }
 
-int umbra_dump_writer_close(struct umbra_dump_writer *w)
+int umbra_dump_writer_close(struct umbra_dump_writer *w,
+			    struct umbra_dump_writer_stats *final)
 {
 	if (!w)
 		return 0;
@@ -482,6 +483,8 @@ int umbra_dump_writer_close(struct umbra_dump_writer *w)
 		if (rc == 0)
 			rc = r;
 	}
+	if (final)
+		*final = w->st;
 	umbra_codec_free(w->codec);
 	ZSTD_freeCCtx(w->cctx);
 	free(w->pend);

@@ -14,6 +14,7 @@
 #include "umbra/record.h"
 
 struct umbra_dump_writer;
+struct umbra_dump_writer_stats;
 
 struct umbra_dump_writer_conf {
 	uint32_t size;           /* sizeof(struct umbra_dump_writer_conf) */
@@ -49,8 +50,12 @@ int umbra_dump_writer_flush(struct umbra_dump_writer *w);
 int umbra_dump_writer_interval(struct umbra_dump_writer *w,
 			       const struct umbra_interval *iv);
 
-/* Flush, complete and rename the current file, free everything. */
-int umbra_dump_writer_close(struct umbra_dump_writer *w);
+/*
+ * Flush, complete and rename the current file, free everything. final
+ * (may be NULL) gets the statistics including that last file.
+ */
+int umbra_dump_writer_close(struct umbra_dump_writer *w,
+			    struct umbra_dump_writer_stats *final);
 
 struct umbra_dump_writer_stats {
 	uint64_t records;      /* records written to completed blocks */

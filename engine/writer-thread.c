@@ -109,9 +109,7 @@ writer_main(void *arg)
 		}
 	}
 	drain_intervals(wc);
-	(void)umbra_dump_writer_flush(wc->dw);
-	umbra_dump_writer_stats(wc->dw, &wc->final);
-	wc->error = umbra_dump_writer_close(wc->dw);
+	wc->error = umbra_dump_writer_close(wc->dw, &wc->final);
 	wc->dw = NULL;
 	atomic_store_explicit(&wc->alive, 0, memory_order_release);
 	return NULL;

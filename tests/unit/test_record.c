@@ -432,7 +432,7 @@ static void test_writer_rate(void **state)
 			assert_int_equal(umbra_dump_writer_add(w, r + i, 512), 0);
 		struct umbra_dump_writer_stats st;
 		umbra_dump_writer_stats(w, &st);
-		assert_int_equal(umbra_dump_writer_close(w), 0);
+		assert_int_equal(umbra_dump_writer_close(w, NULL), 0);
 		t = now_s() - t;
 		print_message("writer: zstd -%d: %.2f M rec/s, %.2f B/rec in file\n",
 			      levels[li], N / t / 1e6, (double)st.bytes / N);

@@ -212,7 +212,7 @@ static void test_rotation(void **state)
 	struct umbra_dump_writer_stats st;
 	umbra_dump_writer_stats(w, &st);
 	assert_int_equal(st.files, 1);
-	assert_int_equal(umbra_dump_writer_close(w), 0);
+	assert_int_equal(umbra_dump_writer_close(w, NULL), 0);
 	assert_int_equal(count_files(".partial"), 0);
 	p2[strlen(p2) - 8] = 0;
 	assert_int_equal(access(p2, F_OK), 0);
@@ -259,7 +259,7 @@ static void test_intervals_index(void **state)
 		assert_int_equal(umbra_dump_writer_add(w, a + i * 1000, 1000), 0);
 	}
 	assert_int_equal(umbra_dump_writer_add(w, a + 3000, 2000), 0);
-	assert_int_equal(umbra_dump_writer_close(w), 0);
+	assert_int_equal(umbra_dump_writer_close(w, NULL), 0);
 	char p[256];
 	path_of(p, sizeof(p), "umbra-tokyo_1_a-20240501T000000Z.uz");
 
@@ -327,7 +327,7 @@ static void test_damage(void **state)
 	make_recs(a, N, T0, 4);
 	struct umbra_dump_writer *w = open_writer(0, 1000);
 	assert_int_equal(umbra_dump_writer_add(w, a, N), 0);
-	assert_int_equal(umbra_dump_writer_close(w), 0);
+	assert_int_equal(umbra_dump_writer_close(w, NULL), 0);
 	char p[256];
 	path_of(p, sizeof(p), "umbra-tokyo_1_a-20240501T000000Z.uz");
 	struct umbra_dump_reader *r = umbra_dump_open(p);
@@ -421,7 +421,7 @@ static void test_bad_files(void **state)
 	make_recs(a, 10, T0, 5);
 	struct umbra_dump_writer *w = open_writer(0, 0);
 	assert_int_equal(umbra_dump_writer_add(w, a, 10), 0);
-	assert_int_equal(umbra_dump_writer_close(w), 0);
+	assert_int_equal(umbra_dump_writer_close(w, NULL), 0);
 	path_of(p, sizeof(p), "umbra-tokyo_1_a-20240501T000000Z.uz");
 	int fd = open(p, O_RDWR);
 	uint8_t hdr[8 + 256];
@@ -444,7 +444,7 @@ static void test_bad_files(void **state)
 	/* random bytes after a valid header never crash the reader */
 	w = open_writer(0, 0);
 	assert_int_equal(umbra_dump_writer_add(w, a, 10), 0);
-	assert_int_equal(umbra_dump_writer_close(w), 0);
+	assert_int_equal(umbra_dump_writer_close(w, NULL), 0);
 	struct stat st;
 	assert_int_equal(stat(p, &st), 0);
 	uint8_t *orig = malloc((size_t)st.st_size);
@@ -493,7 +493,7 @@ static void test_name_collision(void **state)
 	struct umbra_dump_writer *w = open_writer(3600, 0);
 	/* no tick: the period comes from the records */
 	assert_int_equal(umbra_dump_writer_add(w, a, 3), 0);
-	assert_int_equal(umbra_dump_writer_close(w), 0);
+	assert_int_equal(umbra_dump_writer_close(w, NULL), 0);
 	path_of(p, sizeof(p), "umbra-tokyo_1_a-20240501T000000Z-1.uz");
 	struct stat st;
 	assert_int_equal(stat(p, &st), 0);
@@ -533,7 +533,7 @@ static void test_write_errors(void **state)
 	assert_int_equal(st.records, 1000);
 	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
 	assert_int_equal(umbra_dump_writer_add(w, a + 2000, 1000), 0);
-	assert_int_equal(umbra_dump_writer_close(w), 0);
+	assert_int_equal(umbra_dump_writer_close(w, NULL), 0);
 	signal(SIGXFSZ, SIG_DFL);
 	char p[256];
 	path_of(p, sizeof(p), "umbra-tokyo_1_a-20240501T000000Z.uz");
