@@ -40,7 +40,7 @@ static const struct opt opts[] = {
 	{ "ring-size", OPT_U32, F(ring_size), 64, 1u << 26, 0, "N", "records per worker->writer ring (default 65536)" },
 	{ "flush-interval", OPT_U32, F(flush_ms), 10, 3600000, 0, "MS", "writer flush and loss-interval period (default 1000)" },
 	{ "burst", OPT_U32, F(burst), 1, 256, 0, "N", "RX burst size (default 32)" },
-	{ "block-records", OPT_U32, F(block_records), 16, 1u << 20, 0, "N", "records per compressed block (default 8192)" },
+	{ "block-records", OPT_U32, F(block_records), 16, 1u << 20, 0, "N", "records per compressed block (default 65536)" },
 	{ "port", OPT_U32, F(port), 0, 1023, 0, "ID", "DPDK port to capture from (default 0)" },
 	{ "zstd-level", OPT_INT, F(zstd_level), -7, 19, 0, "N", "zstd compression level (default 3)" },
 	{ "status", OPT_BOOL, F(status), 0, 0, 1, 0, "print a status line every second" },
@@ -81,7 +81,7 @@ umbra_config_defaults(struct umbra_config *c)
 	c->ring_size = 1u << 16;
 	c->flush_ms = 1000;
 	c->burst = 32;
-	c->block_records = 8192;
+	c->block_records = 65536;
 	c->zstd_level = 3;
 	c->status = -1;
 	c->backpressure = -1;

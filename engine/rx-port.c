@@ -46,14 +46,17 @@ umbra_port_setup(uint16_t port, unsigned nqueues, unsigned nb_mbufs,
 	}
 	memset(&conf, 0, sizeof(conf));
 	if (nqueues > 1) {
-		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
-		conf.rx_adv_conf.rss_conf.rss_hf =
-			(RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP) &
-			info.flow_type_rss_offloads;
-		if (conf.rx_adv_conf.rss_conf.rss_hf == 0) {
-			fprintf(stderr, "umbra: port %u (%s) cannot spread by RSS; use --workers 1\n",
+		uint64_t hf = (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP) &
+			      info.flow_type_rss_offloads;
+
+		if (hf != 0) {
+			conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+			conf.rx_adv_conf.rss_conf.rss_hf = hf;
+		} else {
+			/* virtual devices (one capture file per queue) fill each
+			 * queue themselves; a NIC without RSS fills only queue 0 */
+			fprintf(stderr, "umbra: port %u (%s) has no RSS; each queue gets only what the device puts there\n",
 				port, info.driver_name);
-			return -ENOTSUP;
 		}
 	}
 	rc = rte_eth_dev_configure(port, (uint16_t)nqueues, 1, &conf);
