@@ -39,7 +39,8 @@ struct umbra_lcore_ctx {
 	enum umbra_clock clock;
 	int ts_offset;        /* dynfield offset for UMBRA_CLOCK_PCAP_US */
 	int unsupported_link; /* count every frame as unsupported */
-	uint64_t expected;    /* replay: frames in the file; 0 = live */
+	int replay;           /* reading a capture file: stop at its end */
+	uint64_t expected;    /* replay: frames in the file */
 	uint64_t rx;          /* frames received by this lcore */
 	volatile int *quit;
 	_Atomic int done;
@@ -50,9 +51,9 @@ struct umbra_lcore_ctx {
 struct umbra_writer_ctx {
 	struct umbra_dump_writer *dw;
 	struct umbra_spsc **rings;
-	struct umbra_counters **cnt; /* workers' clocks, for rotation */
 	unsigned nrings;
-	int capture_clock;           /* replay: rotate by capture time */
+	int capture_clock;           /* replay: rotate by the rings' clock marks */
+	uint64_t mark_clock;         /* latest clock mark seen */
 	pthread_t thread;
 	_Atomic int stop;
 	_Atomic int alive;

@@ -141,7 +141,7 @@ shorthand_eal_args(char *prog, char **eal, char *lcores, size_t lcores_len,
 	eal[n++] = (char *)"--no-telemetry";
 	eal[n++] = prefix;
 	eal[n++] = (char *)"-m";
-	eal[n++] = (char *)"256";
+	eal[n++] = (char *)"64";
 	eal[n++] = (char *)"--log-level=5";
 	eal[n++] = lcores;
 	eal[n] = NULL;
@@ -346,6 +346,8 @@ main(int argc, char **argv)
 		wcf.active_ns = (uint64_t)cfg.active_timeout_s * 1000000000ull;
 		wcf.ring = rings[i];
 		wcf.backpressure = cfg.backpressure;
+		/* replay: date the records for the writer every 100 ms of capture */
+		wcf.mark_ns = clock_kind == UMBRA_CLOCK_PCAP_US ? 100000000ull : 0;
 		lcs[i].w = rings[i] != NULL ? umbra_worker_create(&wcf) : NULL;
 		lcs[i].scratch = malloc((size_t)cfg.burst * 65600);
 		if (lcs[i].w == NULL || lcs[i].scratch == NULL) {
@@ -361,7 +363,8 @@ main(int argc, char **argv)
 		lcs[i].clock = clock_kind;
 		lcs[i].ts_offset = ts_offset;
 		lcs[i].unsupported_link = pi.link == UINT_MAX;
-		lcs[i].expected = cfg.pcap[0] != '\0' ? pi.frames : 0;
+		lcs[i].replay = cfg.pcap[0] != '\0';
+		lcs[i].expected = pi.frames;
 		lcs[i].quit = &quit;
 		cnts[i] = lcs[i].w->cnt;
 	}
@@ -385,7 +388,6 @@ main(int argc, char **argv)
 		return 1;
 	}
 	wc.rings = rings;
-	wc.cnt = cnts;
 	wc.nrings = nw;
 	wc.capture_clock = clock_kind == UMBRA_CLOCK_PCAP_US;
 	if ((rc = umbra_writer_start(&wc)) != 0) {

@@ -12,6 +12,20 @@
 
 static void flush_out(struct umbra_worker *w);
 
+/* Capture time moved on by mark_ns: tell the writer (replay only). */
+static void
+put_mark(struct umbra_worker *w, uint64_t now)
+{
+	struct umbra_flow_record *m = &w->out[w->nout++];
+
+	memset(m, 0, sizeof(*m));
+	m->first_ns = now;
+	m->last_ns = now;
+	if (w->nout == UMBRA_EMIT_BATCH)
+		flush_out(w);
+	w->next_mark = now - now % w->mark_ns + w->mark_ns;
+}
+
 static void
 emit_record(void *arg, struct umbra_flow_record *rec)
 {
@@ -60,9 +74,12 @@ flush_out(struct umbra_worker *w)
 	if (done < w->nout) {
 		unsigned i;
 
-		w->cnt->records_dropped += w->nout - done;
-		for (i = done; i < w->nout; i++)
+		for (i = done; i < w->nout; i++) {
+			if (umbra_record_is_mark(&w->out[i]))
+				continue;
+			w->cnt->records_dropped++;
 			w->cnt->records_dropped_packets += w->out[i].packets;
+		}
 	}
 	w->nout = 0;
 }
@@ -87,6 +104,7 @@ umbra_worker_create(const struct umbra_worker_conf *conf)
 	w->ring = conf->ring;
 	w->link = conf->link;
 	w->backpressure = conf->backpressure;
+	w->mark_ns = conf->mark_ns;
 	w->cnt = umbra_counters_alloc(conf->darknet->nsensors_direct);
 	memset(&fc, 0, sizeof(fc));
 	fc.capacity = conf->flows;
@@ -289,8 +307,12 @@ umbra_worker_burst(struct umbra_worker *w, const uint8_t *const *data,
 		c->first_ns = ts_ns[0];
 	w->now_ns = now;
 	__atomic_store_n(&c->now_ns, now, __ATOMIC_RELAXED);
+	/* before any export: what leaves the table below leaves at 'now' */
+	if (w->mark_ns != 0 && now >= w->next_mark)
+		put_mark(w, now);
 	if (m == 0)
 		goto expire;
+
 
 	umbra_flow_lookup_bulk(w->ft, keys, NULL, m, now, ent, created);
 

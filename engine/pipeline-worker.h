@@ -34,8 +34,21 @@ struct umbra_worker_conf {
 	 * of dropping (capture replay: no NIC can overflow meanwhile).
 	 */
 	int backpressure;
-	volatile int *quit;            /* backpressure gives up when set twice */
+	/*
+	 * Replay: every mark_ns of capture time the worker puts a clock mark
+	 * (a record with end_reason 0 and first_ns = the time) in its ring, so
+	 * the writer rotates files by the time records were exported, not by
+	 * how far ahead the worker has read. 0 = no marks (live: wall clock).
+	 */
+	uint64_t mark_ns;
 };
+
+/* A ring entry that is a clock mark, not a flow record. */
+static inline int
+umbra_record_is_mark(const struct umbra_flow_record *r)
+{
+	return r->end_reason == 0;
+}
 
 struct umbra_worker {
 	alignas(64) struct umbra_counters *cnt;
@@ -46,6 +59,8 @@ struct umbra_worker {
 	int backpressure;
 	unsigned nout;
 	uint64_t now_ns;
+	uint64_t mark_ns;
+	uint64_t next_mark;
 	struct umbra_flow_record out[UMBRA_EMIT_BATCH];
 };
 

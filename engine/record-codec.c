@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "record-codec.h"
+#include "umbra/dump.h"
 
 /* ---- CRC-32C ---------------------------------------------------------- */
 
@@ -102,6 +103,16 @@ struct umbra_codec {
 	uint32_t *htab;         /* profile hash: index + 1, 0 = empty */
 	uint8_t *out;
 	size_t out_cap;
+	struct codec_view *view; /* column arrays of decode_view, on demand */
+};
+
+/* The arrays umbra_codec_decode_view() hands out, sized for max records. */
+struct codec_view {
+	uint32_t *src4, *dst4, *packets, *prof;
+	uint8_t *src16, *dst16, *ttl, *same;
+	uint64_t *first, *last, *bytes;
+	uint16_t *sport, *dport, *ipid, *win;
+	struct umbra_flow_record *profiles;
 };
 
 size_t umbra_codec_bound(unsigned n)
@@ -147,6 +158,29 @@ struct umbra_codec *umbra_codec_new(unsigned max_records)
 	return c;
 }
 
+static void view_free(struct codec_view *v)
+{
+	if (!v)
+		return;
+	free(v->src4);
+	free(v->dst4);
+	free(v->packets);
+	free(v->prof);
+	free(v->src16);
+	free(v->dst16);
+	free(v->ttl);
+	free(v->same);
+	free(v->first);
+	free(v->last);
+	free(v->bytes);
+	free(v->sport);
+	free(v->dport);
+	free(v->ipid);
+	free(v->win);
+	free(v->profiles);
+	free(v);
+}
+
 void umbra_codec_free(struct umbra_codec *c)
 {
 	if (!c)
@@ -162,6 +196,7 @@ void umbra_codec_free(struct umbra_codec *c)
 	free(c->prof);
 	free(c->htab);
 	free(c->out);
+	view_free(c->view);
 	free(c);
 }
 
@@ -596,5 +631,253 @@ long umbra_codec_decode(struct umbra_codec *c, const uint8_t *buf, size_t len,
 	for (unsigned i = 0; i < n4; i++)
 		if (out[i].family != 4)
 			return -EBADMSG;
+	return (long)n;
+}
+
+/* ---- column-selective decoding --------------------------------------- */
+
+static struct codec_view *view_new(unsigned m)
+{
+	struct codec_view *v = calloc(1, sizeof(*v));
+	if (!v)
+		return NULL;
+	v->src4 = malloc(sizeof(uint32_t) * m);
+	v->dst4 = malloc(sizeof(uint32_t) * m);
+	v->packets = malloc(sizeof(uint32_t) * m);
+	v->prof = malloc(sizeof(uint32_t) * m);
+	v->src16 = malloc((size_t)16 * m);
+	v->dst16 = malloc((size_t)16 * m);
+	v->ttl = malloc(m);
+	v->same = malloc(m);
+	v->first = malloc(sizeof(uint64_t) * m);
+	v->last = malloc(sizeof(uint64_t) * m);
+	v->bytes = malloc(sizeof(uint64_t) * m);
+	v->sport = malloc(sizeof(uint16_t) * m);
+	v->dport = malloc(sizeof(uint16_t) * m);
+	v->ipid = malloc(sizeof(uint16_t) * m);
+	v->win = malloc(sizeof(uint16_t) * m);
+	v->profiles = malloc(sizeof(*v->profiles) * m);
+	if (!v->src4 || !v->dst4 || !v->packets || !v->prof || !v->src16 ||
+	    !v->dst16 || !v->ttl || !v->same || !v->first || !v->last ||
+	    !v->bytes || !v->sport || !v->dport || !v->ipid || !v->win ||
+	    !v->profiles) {
+		view_free(v);
+		return NULL;
+	}
+	return v;
+}
+
+/* An integer column's header: checks it, returns the end, *pl the planes. */
+static const uint8_t *col_at(const uint8_t *p, const uint8_t *end, unsigned n,
+			     unsigned maxw, const uint8_t **pl, unsigned *w)
+{
+	if (p >= end)
+		return NULL;
+	*w = *p++;
+	if (*w > maxw || (size_t)(end - p) < (size_t)*w * n)
+		return NULL;
+	*pl = p;
+	return p + (size_t)*w * n;
+}
+
+/* byte planes to integers: separate loops per width so they vectorise */
+static void planes_u16(uint16_t *o, const uint8_t *p, unsigned n, unsigned w)
+{
+	if (w == 0) {
+		memset(o, 0, sizeof(*o) * n);
+	} else if (w == 1) {
+		for (unsigned i = 0; i < n; i++)
+			o[i] = p[i];
+	} else {
+		const uint8_t *q = p + n;
+		for (unsigned i = 0; i < n; i++)
+			o[i] = (uint16_t)(p[i] | q[i] << 8);
+	}
+}
+
+static void planes_u32(uint32_t *o, const uint8_t *p, unsigned n, unsigned w)
+{
+	if (w == 0) {
+		memset(o, 0, sizeof(*o) * n);
+		return;
+	}
+	for (unsigned i = 0; i < n; i++)
+		o[i] = p[i];
+	for (unsigned b = 1; b < w; b++) {
+		const uint8_t *q = p + (size_t)b * n;
+		unsigned sh = 8 * b;
+		for (unsigned i = 0; i < n; i++)
+			o[i] |= (uint32_t)q[i] << sh;
+	}
+}
+
+static void planes_u64(uint64_t *o, const uint8_t *p, unsigned n, unsigned w)
+{
+	if (w == 0) {
+		memset(o, 0, sizeof(*o) * n);
+		return;
+	}
+	for (unsigned i = 0; i < n; i++)
+		o[i] = p[i];
+	for (unsigned b = 1; b < w; b++) {
+		const uint8_t *q = p + (size_t)b * n;
+		unsigned sh = 8 * b;
+		for (unsigned i = 0; i < n; i++)
+			o[i] |= (uint64_t)q[i] << sh;
+	}
+}
+
+long umbra_codec_decode_view(struct umbra_codec *c, const uint8_t *buf,
+			     size_t len, unsigned cols,
+			     struct umbra_block_view *out)
+{
+	const uint8_t *p = buf, *end = buf + len;
+	const uint8_t *pl[16];
+	unsigned w[16];
+
+	if (len < BLK_FIXED)
+		return -EBADMSG;
+	uint32_t n = umbra_get32(p), n4 = umbra_get32(p + 16),
+		 nprof = umbra_get32(p + 20);
+	unsigned e = p[4];
+	uint64_t base = umbra_get64(p + 8);
+	if (n == 0 || n > c->max || n4 > n || nprof == 0 || nprof > n ||
+	    (e != 0 && e != 3 && e != 6) || p[5] || p[6] || p[7])
+		return -EBADMSG;
+	if (!c->view && !(c->view = view_new(c->max)))
+		return -ENOMEM;
+	struct codec_view *v = c->view;
+	uint64_t unit = e == 6 ? 1000000 : e == 3 ? 1000 : 1;
+	unsigned n6 = n - n4;
+	p += BLK_FIXED;
+
+	/* walk the structure first: every column's width and extent */
+	static const unsigned maxw[] = {4, 4, 0, 0, 8, 8, 2, 2, 4, 8, 1, 2, 2, 4};
+	for (unsigned k = 0; k < 14; k++) {
+		if (k == 2 || k == 3) {
+			if ((size_t)(end - p) < (size_t)16 * n6)
+				return -EBADMSG;
+			pl[k] = p;
+			w[k] = 16;
+			p += (size_t)16 * n6;
+			continue;
+		}
+		p = col_at(p, end, k < 2 ? n4 : n, maxw[k], &pl[k], &w[k]);
+		if (!p)
+			return -EBADMSG;
+	}
+	if ((size_t)(end - p) != (size_t)nprof * PROF_LEN)
+		return -EBADMSG;
+	const uint8_t *prof = p;
+
+	memset(out, 0, sizeof(*out));
+	out->n = n;
+	out->n4 = n4;
+	if (cols & UMBRA_COL_LAST)
+		cols |= UMBRA_COL_FIRST;
+	if (cols & UMBRA_COL_SRC) {
+		planes_u32(v->src4, pl[0], n4, w[0]);
+		uint32_t prev = 0;
+		for (unsigned i = 0; i < n4; i++)
+			v->src4[i] = prev += v->src4[i];
+		out->src4 = v->src4;
+	}
+	if (cols & UMBRA_COL_DST) {
+		planes_u32(v->dst4, pl[1], n4, w[1]);
+		out->dst4 = v->dst4;
+	}
+	for (unsigned k = 2; k < 4; k++) {
+		if (!(cols & (k == 2 ? UMBRA_COL_SRC : UMBRA_COL_DST)))
+			continue;
+		uint8_t *a = k == 2 ? v->src16 : v->dst16;
+		for (unsigned b = 0; b < 16; b++)
+			for (unsigned i = 0; i < n6; i++)
+				a[16 * (size_t)i + b] = pl[k][(size_t)b * n6 + i];
+		if (k == 2)
+			out->src16 = a;
+		else
+			out->dst16 = a;
+	}
+	if (cols & UMBRA_COL_FIRST) {
+		/* a first_ns is a delta when the record has the previous one's src */
+		uint8_t *same = v->same;
+		memset(same, 1, n);
+		if (n4)
+			same[0] = 0;
+		for (unsigned b = 0; b < w[0]; b++)
+			for (unsigned i = 0; i < n4; i++)
+				same[i] &= pl[0][(size_t)b * n4 + i] == 0;
+		if (n6)
+			same[n4] = 0;
+		for (unsigned b = 0; b < 16; b++) {
+			const uint8_t *q = pl[2] + (size_t)b * n6;
+			for (unsigned i = 1; i < n6; i++)
+				same[n4 + i] &= q[i] == q[i - 1];
+		}
+		planes_u64(v->first, pl[4], n, w[4]);
+		uint64_t prev = base;
+		for (unsigned i = 0; i < n; i++)
+			v->first[i] = prev = (same[i] ? prev : base) + v->first[i] * unit;
+		out->first_ns = v->first;
+	}
+	if (cols & UMBRA_COL_LAST) {
+		planes_u64(v->last, pl[5], n, w[5]);
+		for (unsigned i = 0; i < n; i++)
+			v->last[i] = v->first[i] + v->last[i] * unit;
+		out->last_ns = v->last;
+	}
+	if (cols & UMBRA_COL_SPORT) {
+		planes_u16(v->sport, pl[6], n, w[6]);
+		out->sport = v->sport;
+	}
+	if (cols & UMBRA_COL_DPORT) {
+		planes_u16(v->dport, pl[7], n, w[7]);
+		out->dport = v->dport;
+	}
+	if (cols & UMBRA_COL_PACKETS) {
+		planes_u32(v->packets, pl[8], n, w[8]);
+		out->packets = v->packets;
+	}
+	if (cols & UMBRA_COL_BYTES) {
+		planes_u64(v->bytes, pl[9], n, w[9]);
+		out->bytes = v->bytes;
+	}
+	if (cols & UMBRA_COL_TTL) {
+		if (w[10])
+			memcpy(v->ttl, pl[10], n);
+		else
+			memset(v->ttl, 0, n);
+		out->ttl_min = v->ttl;
+	}
+	if (cols & UMBRA_COL_IPID) {
+		planes_u16(v->ipid, pl[11], n, w[11]);
+		out->ip_id = v->ipid;
+	}
+	if (cols & UMBRA_COL_WINDOW) {
+		planes_u16(v->win, pl[12], n, w[12]);
+		out->syn_window = v->win;
+	}
+	if (cols & UMBRA_COL_PROFILE) {
+		planes_u32(v->prof, pl[13], n, w[13]);
+		for (unsigned j = 0; j < nprof; j++) {
+			struct umbra_flow_record *r = &v->profiles[j];
+			memset(r, 0, sizeof(*r));
+			if (prof_apply(r, prof + (size_t)j * PROF_LEN) < 0)
+				return -EBADMSG;
+			r->ttl_max = 0;
+			r->syn_ttl = 0;
+		}
+		uint32_t bad = 0;
+		for (unsigned i = 0; i < n; i++)
+			bad |= v->prof[i] >= nprof;
+		if (bad)
+			return -EBADMSG;
+		for (unsigned i = 0; i < n4; i++)
+			if (v->profiles[v->prof[i]].family != 4)
+				return -EBADMSG;
+		out->profile = v->prof;
+		out->nprofiles = nprof;
+		out->profiles = v->profiles;
+	}
 	return (long)n;
 }

@@ -124,4 +124,16 @@ size_t umbra_codec_encode(struct umbra_codec *c,
 long umbra_codec_decode(struct umbra_codec *c, const uint8_t *buf, size_t len,
 			struct umbra_flow_record *out, unsigned max);
 
+/*
+ * Decode only the columns in cols (enum umbra_col) into arrays owned by the
+ * codec, valid until its next call. The whole block structure is checked
+ * as by umbra_codec_decode(); profile indices and the compact section's
+ * family only when UMBRA_COL_PROFILE is asked for. Returns the record
+ * count, -EBADMSG or -ENOMEM.
+ */
+struct umbra_block_view;
+long umbra_codec_decode_view(struct umbra_codec *c, const uint8_t *buf,
+			     size_t len, unsigned cols,
+			     struct umbra_block_view *out);
+
 #endif /* UMBRA_RECORD_CODEC_H */

@@ -40,18 +40,27 @@ tsc_clock_now(const struct tsc_clock *c, uint64_t tsc)
 	return c->base_ns + (uint64_t)((double)(tsc - c->base_tsc) * c->ns_per_tsc);
 }
 
-/* Multi-segment frames (jumbo) are copied whole into the scratch area. */
+/*
+ * Multi-segment frames (jumbo) are copied whole into the scratch area.
+ * Trust the segments, not pkt_len: net_pcap builds chains from a 16-bit
+ * length and can claim more bytes than the chain holds.
+ */
 static const uint8_t *
 frame_data(struct umbra_lcore_ctx *lc, struct rte_mbuf *m, unsigned slot,
 	   uint32_t *len)
 {
-	uint32_t n;
+	const struct rte_mbuf *s;
+	uint32_t have = 0, n;
 
 	if (likely(m->nb_segs == 1)) {
 		*len = m->data_len;
 		return rte_pktmbuf_mtod(m, const uint8_t *);
 	}
-	n = m->pkt_len < SCRATCH_FRAME ? m->pkt_len : SCRATCH_FRAME;
+	for (s = m; s != NULL; s = s->next)
+		have += s->data_len;
+	n = m->pkt_len < have ? m->pkt_len : have;
+	if (n > SCRATCH_FRAME)
+		n = SCRATCH_FRAME;
 	*len = n;
 	return rte_pktmbuf_read(m, 0, n, lc->scratch + (size_t)slot * SCRATCH_FRAME);
 }
@@ -76,7 +85,7 @@ umbra_worker_lcore_main(void *arg)
 		uint16_t n, i;
 		uint64_t tsc;
 
-		if (lc->expected != 0 && lc->rx >= lc->expected)
+		if (lc->replay && lc->rx >= lc->expected)
 			break; /* end of the capture file */
 		n = rte_eth_rx_burst(lc->port, lc->queue, m, (uint16_t)lc->burst);
 		tsc = rte_rdtsc();
@@ -101,7 +110,7 @@ umbra_worker_lcore_main(void *arg)
 			}
 			umbra_worker_burst(w, data, len, ts, n);
 			rte_pktmbuf_free_bulk(m, n);
-		} else if (lc->expected != 0) {
+		} else if (lc->replay) {
 			/*
 			 * Replay: the file ran out before the count we expected
 			 * (a read error inside the PMD). Give up after 2 s.

@@ -414,6 +414,21 @@ static int finish_file(struct umbra_dump_writer *w)
 
 int umbra_dump_writer_tick(struct umbra_dump_writer *w, uint64_t now_ns)
 {
+	/*
+	 * Crossing into a later period while records wait in memory and no
+	 * file is open yet: they belong to the period they were added in.
+	 */
+	if (w->rotate_ns && w->have_now && w->fd < 0 && w->npend > 0 &&
+	    now_ns / w->rotate_ns > w->now / w->rotate_ns) {
+		int rc = write_block(w);
+		if (w->fd >= 0) {
+			int r = finish_file(w);
+			if (rc == 0)
+				rc = r;
+		}
+		w->now = now_ns;
+		return rc;
+	}
 	w->now = now_ns;
 	w->have_now = 1;
 	if (w->fd >= 0 && w->period_end && now_ns >= w->period_end)

@@ -14,25 +14,12 @@
 #define DRAIN_MAX 4096
 
 static uint64_t
-writer_clock(const struct umbra_writer_ctx *wc)
+wall_clock_ns(void)
 {
-	uint64_t now = 0;
-	unsigned i;
+	struct timespec ts;
 
-	if (!wc->capture_clock) {
-		struct timespec ts;
-
-		clock_gettime(CLOCK_REALTIME, &ts);
-		return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-	}
-	/* replay: the slowest worker's capture time */
-	for (i = 0; i < wc->nrings; i++) {
-		uint64_t t = __atomic_load_n(&wc->cnt[i]->now_ns, __ATOMIC_RELAXED);
-
-		if (t != 0 && (now == 0 || t < now))
-			now = t;
-	}
-	return now;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 static void
@@ -63,6 +50,12 @@ drain_intervals(struct umbra_writer_ctx *wc)
 	return n;
 }
 
+/*
+ * Hand ring contents to the dump writer. In replay the rings carry clock
+ * marks between records: each one moves the writer's clock (and so the
+ * file rotation) to the capture time at which the following records left
+ * the flow table.
+ */
 static unsigned
 drain_rings(struct umbra_writer_ctx *wc)
 {
@@ -70,12 +63,23 @@ drain_rings(struct umbra_writer_ctx *wc)
 
 	for (i = 0; i < wc->nrings; i++) {
 		const struct umbra_flow_record *recs;
-		unsigned n = umbra_spsc_peek(wc->rings[i], &recs, DRAIN_MAX);
+		unsigned n = umbra_spsc_peek(wc->rings[i], &recs, DRAIN_MAX), k, start = 0;
 
 		if (n == 0)
 			continue;
-		/* a failed write is counted inside the dump writer */
-		(void)umbra_dump_writer_add(wc->dw, recs, n);
+		for (k = 0; k < n; k++) {
+			if (!umbra_record_is_mark(&recs[k]))
+				continue;
+			/* a failed write is counted inside the dump writer */
+			if (k > start)
+				(void)umbra_dump_writer_add(wc->dw, recs + start, k - start);
+			if (recs[k].first_ns > wc->mark_clock)
+				wc->mark_clock = recs[k].first_ns;
+			(void)umbra_dump_writer_tick(wc->dw, wc->mark_clock);
+			start = k + 1;
+		}
+		if (n > start)
+			(void)umbra_dump_writer_add(wc->dw, recs + start, n - start);
 		umbra_spsc_release(wc->rings[i], n);
 		total += n;
 	}
@@ -89,12 +93,12 @@ writer_main(void *arg)
 	const struct timespec nap = { 0, 200000 };
 
 	for (;;) {
-		uint64_t now = writer_clock(wc);
 		unsigned got;
 		int stopping = atomic_load_explicit(&wc->stop, memory_order_acquire);
 
-		if (now != 0)
-			(void)umbra_dump_writer_tick(wc->dw, now);
+		/* live: the wall clock rotates; replay: the marks in the rings */
+		if (!wc->capture_clock)
+			(void)umbra_dump_writer_tick(wc->dw, wall_clock_ns());
 		got = drain_rings(wc);
 		drain_intervals(wc);
 		publish(wc);
