@@ -14,6 +14,7 @@
 #include <rte_mempool.h>
 
 #include "config.h"
+#include "export-sink.h"
 #include "pipeline-worker.h"
 #include "ring-spsc.h"
 #include "umbra/dump.h"
@@ -54,6 +55,8 @@ struct umbra_writer_ctx {
 	unsigned nrings;
 	int capture_clock;           /* replay: rotate by the rings' clock marks */
 	uint64_t mark_clock;         /* latest clock mark seen */
+	struct umbra_sink sinks[UMBRA_SINKS_MAX]; /* export, fed after the dump */
+	unsigned nsinks;
 	pthread_t thread;
 	_Atomic int stop;
 	_Atomic int alive;
@@ -65,6 +68,7 @@ struct umbra_writer_ctx {
 	_Atomic uint64_t records_written;
 	_Atomic uint64_t bytes_written;
 	struct umbra_dump_writer_stats final; /* set when the thread ends */
+	struct umbra_sink_stats sink_final[UMBRA_SINKS_MAX];
 	int error; /* first fatal error (negative errno) */
 };
 
@@ -96,11 +100,22 @@ struct umbra_report {
 	uint64_t capture_first_ns;
 	uint64_t capture_last_ns;
 	double wall_s;
+	double rx_pps;            /* over the last second */
 	const char *time_source;
 };
 
 int umbra_report_json(const struct umbra_report *r, const char *path);
 void umbra_report_summary(const struct umbra_report *r, FILE *out);
+/*
+ * The latest once-a-second totals, for readers on other threads (metrics
+ * endpoint, telemetry, live view). publish copies r (and its counters)
+ * under a lock; read calls fn with the copy while holding it: fn must be
+ * quick and must not keep pointers. read returns -EAGAIN before the first
+ * publish.
+ */
+void umbra_stats_publish(const struct umbra_report *r);
+int umbra_stats_read(void (*fn)(const struct umbra_report *r, void *arg), void *arg);
+
 void umbra_report_status_line(const struct umbra_report *r, double rate_pps,
 			      FILE *out);
 

@@ -456,23 +456,28 @@ main(int argc, char **argv)
 			}
 			next_iv = now + cfg.flush_ms / 1000.0;
 		}
-		if (status_tty && now >= next_status) {
-			memset(&rep, 0, sizeof(rep));
-			total = umbra_counters_alloc(0);
+		if (now >= next_status) {
+			/* once a second: full totals for the status line, the
+			 * metrics endpoint and telemetry (umbra_stats_read) */
+			total = umbra_counters_alloc(cfg.darknet.nsensors_direct);
 			if (total != NULL) {
-				for (i = 0; i < nw; i++) {
-					total->rx_packets += __atomic_load_n(&cnts[i]->rx_packets, __ATOMIC_RELAXED);
-					total->darknet_packets += __atomic_load_n(&cnts[i]->darknet_packets, __ATOMIC_RELAXED);
-					total->flows_active += __atomic_load_n(&cnts[i]->flows_active, __ATOMIC_RELAXED);
-					total->records_dropped += __atomic_load_n(&cnts[i]->records_dropped, __ATOMIC_RELAXED);
-				}
+				for (i = 0; i < nw; i++)
+					umbra_counters_add(total, cnts[i]);
+				memset(&rep, 0, sizeof(rep));
 				rep.cfg = &cfg;
 				rep.total = total;
 				umbra_port_stats(port, &rep.port);
 				rep.writer.records = atomic_load(&wc.records_written);
-				umbra_report_status_line(&rep,
-					(double)(total->rx_packets - last_status_rx) / (now - last_status_t),
-					stderr);
+				rep.writer.bytes = atomic_load(&wc.bytes_written);
+				rep.capture_first_ns = total->first_ns;
+				rep.capture_last_ns = total->now_ns;
+				rep.wall_s = now - t0;
+				rep.time_source = clock_kind == UMBRA_CLOCK_PCAP_US ? "capture" : "clock";
+				rep.rx_pps = (double)(total->rx_packets - last_status_rx) /
+					     (now - last_status_t);
+				umbra_stats_publish(&rep);
+				if (status_tty)
+					umbra_report_status_line(&rep, rep.rx_pps, stderr);
 				last_status_rx = total->rx_packets;
 				last_status_t = now;
 				umbra_counters_free(total);
@@ -530,6 +535,7 @@ main(int argc, char **argv)
 	rep.time_source = clock_kind == UMBRA_CLOCK_PCAP_US ? "capture" : "clock";
 	if (rep.writer.write_errors != 0)
 		exit_code = 1;
+	umbra_stats_publish(&rep);
 	if (cfg.stats_json[0] != '\0' && umbra_report_json(&rep, cfg.stats_json) != 0)
 		exit_code = 1;
 	if (!cfg.quiet)

@@ -5,6 +5,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -320,4 +321,44 @@ umbra_report_status_line(const struct umbra_report *r, double rate_pps, FILE *ou
 		rate_pps, pct(t->darknet_packets, t->rx_packets), t->flows_active,
 		r->writer.records, drops);
 	fflush(out);
+}
+
+static pthread_mutex_t pub_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct umbra_report pub;
+static struct umbra_counters *pub_total;
+
+void
+umbra_stats_publish(const struct umbra_report *r)
+{
+	pthread_mutex_lock(&pub_lock);
+	if (pub_total == NULL || pub_total->nsensors_direct != r->total->nsensors_direct) {
+		umbra_counters_free(pub_total);
+		pub_total = umbra_counters_alloc(r->total->nsensors_direct);
+	}
+	if (pub_total != NULL) {
+		uint64_t *direct = pub_total->sensor_direct;
+
+		memcpy(pub_total, r->total, sizeof(*pub_total));
+		pub_total->sensor_direct = direct;
+		if (direct != NULL)
+			memcpy(direct, r->total->sensor_direct,
+			       2 * sizeof(uint64_t) * r->total->nsensors_direct);
+		pub = *r;
+		pub.total = pub_total;
+	}
+	pthread_mutex_unlock(&pub_lock);
+}
+
+int
+umbra_stats_read(void (*fn)(const struct umbra_report *r, void *arg), void *arg)
+{
+	int rc = -EAGAIN;
+
+	pthread_mutex_lock(&pub_lock);
+	if (pub.total != NULL) {
+		fn(&pub, arg);
+		rc = 0;
+	}
+	pthread_mutex_unlock(&pub_lock);
+	return rc;
 }

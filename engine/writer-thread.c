@@ -32,6 +32,24 @@ publish(struct umbra_writer_ctx *wc)
 	atomic_store_explicit(&wc->bytes_written, st.bytes, memory_order_relaxed);
 }
 
+/* The same records to every export sink; each counts its own losses. */
+static void
+to_sinks(struct umbra_writer_ctx *wc, const struct umbra_flow_record *recs, unsigned n)
+{
+	unsigned i;
+
+	for (i = 0; i < wc->nsinks; i++)
+		(void)wc->sinks[i].ops->records(wc->sinks[i].ctx, recs, n);
+}
+
+static void
+add_records(struct umbra_writer_ctx *wc, const struct umbra_flow_record *recs, unsigned n)
+{
+	/* a failed write is counted inside the dump writer */
+	(void)umbra_dump_writer_add(wc->dw, recs, n);
+	to_sinks(wc, recs, n);
+}
+
 static int
 drain_intervals(struct umbra_writer_ctx *wc)
 {
@@ -43,6 +61,10 @@ drain_intervals(struct umbra_writer_ctx *wc)
 		/* the interval's records are in the block flushed before it */
 		(void)umbra_dump_writer_flush(wc->dw);
 		(void)umbra_dump_writer_interval(wc->dw, &wc->iv[tail % UMBRA_IV_RING]);
+		for (unsigned i = 0; i < wc->nsinks; i++)
+			if (wc->sinks[i].ops->interval != NULL)
+				(void)wc->sinks[i].ops->interval(wc->sinks[i].ctx,
+								 &wc->iv[tail % UMBRA_IV_RING]);
 		tail++;
 		n++;
 	}
@@ -70,16 +92,15 @@ drain_rings(struct umbra_writer_ctx *wc)
 		for (k = 0; k < n; k++) {
 			if (!umbra_record_is_mark(&recs[k]))
 				continue;
-			/* a failed write is counted inside the dump writer */
 			if (k > start)
-				(void)umbra_dump_writer_add(wc->dw, recs + start, k - start);
+				add_records(wc, recs + start, k - start);
 			if (recs[k].first_ns > wc->mark_clock)
 				wc->mark_clock = recs[k].first_ns;
 			(void)umbra_dump_writer_tick(wc->dw, wc->mark_clock);
 			start = k + 1;
 		}
 		if (n > start)
-			(void)umbra_dump_writer_add(wc->dw, recs + start, n - start);
+			add_records(wc, recs + start, n - start);
 		umbra_spsc_release(wc->rings[i], n);
 		total += n;
 	}
@@ -102,6 +123,9 @@ writer_main(void *arg)
 		got = drain_rings(wc);
 		drain_intervals(wc);
 		publish(wc);
+		for (unsigned i = 0; i < wc->nsinks; i++)
+			if (wc->sinks[i].ops->tick != NULL)
+				wc->sinks[i].ops->tick(wc->sinks[i].ctx, wall_clock_ns());
 		if (got == 0) {
 			if (stopping) {
 				/* workers are done: one last pass catches stragglers */
@@ -114,6 +138,14 @@ writer_main(void *arg)
 	}
 	drain_intervals(wc);
 	wc->error = umbra_dump_writer_close(wc->dw, &wc->final);
+	for (unsigned i = 0; i < wc->nsinks; i++) {
+		const struct umbra_sink *k = &wc->sinks[i];
+
+		if (k->ops->flush != NULL)
+			k->ops->flush(k->ctx);
+		k->ops->stats(k->ctx, &wc->sink_final[i]);
+		k->ops->close(k->ctx);
+	}
 	wc->dw = NULL;
 	atomic_store_explicit(&wc->alive, 0, memory_order_release);
 	return NULL;
