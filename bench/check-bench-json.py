@@ -1,0 +1,55 @@
+#!/usr/bin/python3
+"""perf-suite smoke test: run umbra-bench briefly on each feed and check
+that every documented JSON field is present and the counts add up. No
+timing is asserted: these machines are shared and noisy."""
+import json
+import subprocess
+import sys
+import tempfile
+
+bench = sys.argv[1]
+REQUIRED = ["bench", "tsc_hz", "dpdk_version", "hugepages", "page_size", "burst", "mix",
+            "mpps_per_worker", "cycles_per_packet", "stage_cycles_per_packet",
+            "baseline_cycles_per_packet", "ratio", "flow_inserts_per_s",
+            "flow_lookups_per_s", "writer_records_per_s", "writer_bytes_per_record",
+            "loss", "darknet_packets", "exported_packets", "records"]
+failed = 0
+with tempfile.TemporaryDirectory() as out:
+    for feed in (["--feed", "mem"], ["--feed", "ring", "--ndr", "--trial-ms", "50"]):
+        cmd = [bench, *feed, "--packets", "300000", "--flows", "20000", "--out", out]
+        print("+", " ".join(cmd), flush=True)
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=240)
+        if r.returncode != 0:
+            print(r.stdout, r.stderr)
+            failed += 1
+            continue
+        lines = [l for l in r.stdout.splitlines() if l.startswith("{")]
+        if len(lines) != 1:
+            print("expected one JSON object, got", len(lines), r.stdout)
+            failed += 1
+            continue
+        j = json.loads(lines[0])
+        missing = [k for k in REQUIRED if k not in j]
+        for k in ("rx_missed", "rx_nombuf", "ring_drops", "ring_drop_packets"):
+            if k not in j.get("loss", {}):
+                missing.append("loss." + k)
+        for k in ("parse", "filter", "classify", "flow", "emit"):
+            if k not in j.get("stage_cycles_per_packet", {}):
+                missing.append("stage_cycles_per_packet." + k)
+        if feed[1] == "ring":
+            missing += [k for k in ("ndr_mpps", "pdr_0_5pct_mpps", "generator_ceiling_mpps")
+                        if k not in j]
+        if missing:
+            print("missing fields:", missing)
+            failed += 1
+        # every darknet packet the worker counted is in an exported record
+        if j.get("darknet_packets") != j.get("exported_packets"):
+            print("darknet_packets %s != exported_packets %s" %
+                  (j.get("darknet_packets"), j.get("exported_packets")))
+            failed += 1
+        if not (j["cycles_per_packet"] > 0 and j["baseline_cycles_per_packet"] > 0):
+            print("cycle counts must be positive:", j["cycles_per_packet"],
+                  j["baseline_cycles_per_packet"])
+            failed += 1
+        print(feed[1], "ok:", {k: j[k] for k in ("cycles_per_packet", "baseline_cycles_per_packet", "ratio")})
+sys.exit(1 if failed else 0)

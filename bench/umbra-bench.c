@@ -1,0 +1,1030 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * umbra-bench: line-rate figures for the worker pipeline, measured side
+ * by side with a baseline that only receives and frees the same packets
+ * from the same source (what testpmd --forward-mode=rxonly does).
+ *
+ *   umbra-bench [EAL options --] [options]
+ *
+ * The worker under test runs umbra_worker_burst(), the function the
+ * engine's lcores run, on mbufs from one of three feeds:
+ *   mem   pre-built mbufs replayed from an rte_ring (pure cycles)
+ *   ring  a net_ring port filled by a rate-limited generator lcore (the
+ *         RX path and its loss counters are real; NDR search uses it)
+ *   pcap  a capture file through net_pcap
+ * Finished records go through the worker's SPSC ring to a writer thread
+ * (the real dump writer, or a null drain). One JSON object per run.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <math.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_cycles.h>
+#include <rte_dev.h>
+#include <rte_eal.h>
+#include <rte_eth_ring.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_memory.h>
+#include <rte_ring.h>
+#include <rte_version.h>
+
+#include "bench-mix.h"
+#include "filter-darknet.h"
+#include "flow-table.h"
+#include "parse-pkt.h"
+#include "pipeline-worker.h"
+#include "ring-spsc.h"
+#include "writer-dump.h"
+
+enum feed { FEED_MEM, FEED_RING, FEED_PCAP };
+
+struct opts {
+	uint64_t packets;   /* packets measured per run */
+	uint32_t flows;     /* live flows to sustain */
+	uint32_t sources;
+	double ppf;         /* packets per flow */
+	double payload;
+	double ipv6;
+	double dark;
+	unsigned burst;
+	enum feed feed;
+	const char *pcap;
+	int dump;           /* writer: 1 = real dump writer, 0 = null drain */
+	const char *out;
+	unsigned runs;
+	int ndr;
+	unsigned trial_ms;
+	double sim_ns;      /* simulated ns between packets (mem feed) */
+	uint64_t seed;
+	int stages;
+};
+
+static struct opts o = {
+	.packets = 20000000, .flows = 1000000, .sources = 200000, .ppf = 1.5,
+	.payload = 0.1, .ipv6 = 0.05, .dark = 0.97, .burst = 32, .feed = FEED_MEM,
+	.dump = 1, .out = "/tmp/umbra-bench-out", .runs = 1, .trial_ms = 1000,
+	.sim_ns = 100, .seed = 1, .stages = 1,
+};
+
+static struct umbra_darknet dn;
+
+/* ---- writer thread ------------------------------------------------------ */
+
+struct writer {
+	struct umbra_spsc *ring;
+	struct umbra_dump_writer *dw;
+	volatile int stop;
+	uint64_t records;
+	/* a sample of real records for the writer-only benchmark */
+	struct umbra_flow_record *sample;
+	uint64_t nsample, cap_sample;
+	pthread_t t;
+};
+
+static void *
+writer_main(void *arg)
+{
+	struct writer *w = arg;
+	const struct timespec nap = { 0, 50000 };
+
+	for (;;) {
+		const struct umbra_flow_record *r;
+		unsigned n = umbra_spsc_peek(w->ring, &r, 4096), k, start = 0;
+
+		if (n == 0) {
+			if (w->stop && umbra_spsc_count(w->ring) == 0)
+				break;
+			nanosleep(&nap, NULL);
+			continue;
+		}
+		for (k = 0; k < n; k++) {
+			if (!umbra_record_is_mark(&r[k]))
+				continue;
+			if (k > start && w->dw)
+				umbra_dump_writer_add(w->dw, r + start, k - start);
+			start = k + 1;
+		}
+		if (n > start && w->dw)
+			umbra_dump_writer_add(w->dw, r + start, n - start);
+		for (k = 0; k < n && w->nsample < w->cap_sample; k++)
+			if (!umbra_record_is_mark(&r[k]))
+				w->sample[w->nsample++] = r[k];
+		w->records += n;
+		umbra_spsc_release(w->ring, n);
+	}
+	return NULL;
+}
+
+static void
+mkdir_p(const char *dir)
+{
+	char tmp[512], *p;
+
+	snprintf(tmp, sizeof(tmp), "%s", dir);
+	for (p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		mkdir(tmp, 0755);
+		*p = '/';
+	}
+	mkdir(tmp, 0755);
+}
+
+static struct umbra_dump_writer *
+open_dump(const char *dir)
+{
+	static const char *const prefixes[] = { MIX_DARKNET4, MIX_DARKNET6 };
+	struct umbra_dump_writer_conf c;
+
+	mkdir_p(dir);
+	memset(&c, 0, sizeof(c));
+	c.size = sizeof(c);
+	c.dir = dir;
+	c.sensor_name = "bench";
+	c.prefixes = prefixes;
+	c.nprefixes = 2;
+	c.rotate_s = 0;
+	c.block_records = 65536;
+	return umbra_dump_writer_open(&c);
+}
+
+/* ---- one measured run ----------------------------------------------------- */
+
+struct run_result {
+	uint64_t packets;
+	uint64_t tsc;
+	double cycles_per_packet;
+	double mpps;
+	uint64_t inserts, lookups, flows_active_end;
+	uint64_t records, records_dropped, ring_drop_packets;
+	uint64_t darknet, exported_packets;
+	uint64_t missed, nombuf;
+};
+
+struct worker_arg {
+	struct rte_ring *src;      /* mem feed */
+	uint16_t port;             /* ring/pcap feed */
+	struct umbra_worker *w;    /* NULL: baseline */
+	uint64_t packets;
+	uint64_t t0_ns;
+	double sim_ns;
+	volatile int *gen_done;    /* ring feed: stop when the generator is done */
+	struct run_result r;
+};
+
+static int
+worker_mem(void *arg)
+{
+	struct worker_arg *a = arg;
+	struct rte_mbuf *m[UMBRA_BURST_MAX];
+	const uint8_t *data[UMBRA_BURST_MAX];
+	uint32_t len[UMBRA_BURST_MAX];
+	uint64_t ts[UMBRA_BURST_MAX];
+	uint64_t done = 0, t0, now = a->t0_ns;
+	const uint64_t step = (uint64_t)a->sim_ns;
+
+	t0 = rte_rdtsc();
+	while (done < a->packets) {
+		unsigned n = rte_ring_sc_dequeue_burst(a->src, (void **)m, o.burst, NULL), i;
+
+		if (a->w != NULL) {
+			for (i = 0; i < n; i++) {
+				data[i] = rte_pktmbuf_mtod(m[i], const uint8_t *);
+				len[i] = m[i]->data_len;
+				now += step;
+				ts[i] = now;
+			}
+			umbra_worker_burst(a->w, data, len, ts, n);
+		}
+		rte_ring_sp_enqueue_burst(a->src, (void **)m, n, NULL);
+		done += n;
+	}
+	a->r.tsc = rte_rdtsc() - t0;
+	a->r.packets = done;
+	return 0;
+}
+
+static int
+worker_port(void *arg)
+{
+	struct worker_arg *a = arg;
+	struct rte_mbuf *m[UMBRA_BURST_MAX];
+	const uint8_t *data[UMBRA_BURST_MAX];
+	uint32_t len[UMBRA_BURST_MAX];
+	uint64_t ts[UMBRA_BURST_MAX];
+	uint64_t done = 0, t0, busy = 0, last_rx = rte_rdtsc();
+	const double ns_per_tsc = 1e9 / (double)rte_get_tsc_hz();
+	const uint64_t base_tsc = rte_rdtsc();
+
+	t0 = rte_rdtsc();
+	for (;;) {
+		uint64_t b0 = rte_rdtsc();
+		uint16_t n = rte_eth_rx_burst(a->port, 0, m, (uint16_t)o.burst), i;
+
+		if (n == 0) {
+			if (a->gen_done != NULL ? *a->gen_done : done >= a->packets)
+				break;
+			/* pcap: the file is done when nothing came for 200 ms */
+			if (a->gen_done == NULL && done > 0 &&
+			    rte_rdtsc() - last_rx > rte_get_tsc_hz() / 5)
+				break;
+			if (a->w != NULL)
+				umbra_worker_tick(a->w, a->t0_ns +
+						  (uint64_t)((double)(rte_rdtsc() - base_tsc) * ns_per_tsc));
+			continue;
+		}
+		if (a->w != NULL) {
+			uint64_t now = a->t0_ns + (uint64_t)((double)(b0 - base_tsc) * ns_per_tsc);
+
+			for (i = 0; i < n; i++) {
+				data[i] = rte_pktmbuf_mtod(m[i], const uint8_t *);
+				len[i] = m[i]->data_len;
+				ts[i] = now;
+			}
+			umbra_worker_burst(a->w, data, len, ts, n);
+		}
+		rte_pktmbuf_free_bulk(m, n);
+		done += n;
+		last_rx = rte_rdtsc();
+		busy += last_rx - b0;
+	}
+	/* cycles spent on packets, idle polls excluded */
+	a->r.tsc = busy;
+	a->r.packets = done;
+	(void)t0;
+	return 0;
+}
+
+/* ---- generator (ring feed) ----------------------------------------------- */
+
+struct gen_arg {
+	struct rte_ring *rx;        /* the net_ring port's RX ring */
+	struct rte_mempool *pool;
+	const uint8_t *frames;
+	const uint32_t *len;
+	uint32_t nframes;
+	double rate_pps;            /* 0 = as fast as possible */
+	uint64_t packets;
+	uint64_t sent, missed, nombuf;
+	volatile int done;
+	uint64_t tsc;
+};
+
+static int
+generator(void *arg)
+{
+	struct gen_arg *g = arg;
+	struct rte_mbuf *m[32];
+	const uint64_t hz = rte_get_tsc_hz();
+	uint64_t t0 = rte_rdtsc(), next = 0;
+	uint32_t k = 0;
+	unsigned i;
+
+	g->sent = g->missed = g->nombuf = 0;
+	while (g->sent + g->missed + g->nombuf < g->packets) {
+		unsigned n = 32, q;
+
+		if (g->rate_pps > 0) {
+			/* token bucket on the TSC: the offered rate, evenly */
+			uint64_t due = (uint64_t)((double)(g->sent + g->missed + g->nombuf) *
+						  (double)hz / g->rate_pps);
+
+			if (rte_rdtsc() - t0 < due)
+				continue;
+			(void)next;
+		}
+		if (rte_pktmbuf_alloc_bulk(g->pool, m, n) != 0) {
+			g->nombuf += n;
+			continue;
+		}
+		for (i = 0; i < n; i++) {
+			uint32_t l = g->len[k];
+
+			rte_memcpy(rte_pktmbuf_mtod(m[i], void *), g->frames + (size_t)k * MIX_STRIDE, l);
+			m[i]->data_len = (uint16_t)l;
+			m[i]->pkt_len = l;
+			if (++k == g->nframes)
+				k = 0;
+		}
+		q = rte_ring_sp_enqueue_burst(g->rx, (void **)m, n, NULL);
+		g->sent += q;
+		if (q < n) {
+			/* the "NIC" had no room: these frames are missed */
+			g->missed += n - q;
+			rte_pktmbuf_free_bulk(m + q, n - q);
+		}
+	}
+	g->tsc = rte_rdtsc() - t0;
+	g->done = 1;
+	return 0;
+}
+
+/* ---- isolated stage costs (same functions the pipeline calls) ------------- */
+
+struct stages {
+	double parse, filter, classify, flow, emit;
+};
+
+static void
+noop_emit(void *arg, struct umbra_flow_record *r)
+{
+	(void)arg;
+	(void)r;
+}
+
+static void
+measure_stages(const uint8_t *frames, const uint32_t *len, uint32_t n, struct stages *st)
+{
+	struct umbra_pkt *p = malloc(sizeof(*p) * n);
+	struct umbra_flow_key *keys = malloc(sizeof(*keys) * n);
+	struct umbra_flow_entry *ent[UMBRA_BURST_MAX];
+	uint8_t created[UMBRA_BURST_MAX];
+	struct umbra_flow_table_conf fc = { .capacity = o.flows * 2,
+					    .idle_ns = (uint64_t)(o.sim_ns * o.flows * o.ppf),
+					    .active_ns = UINT64_MAX / 2, .emit = noop_emit };
+	struct umbra_flow_table *ft = umbra_flow_table_create(&fc);
+	struct umbra_spsc *ring = umbra_spsc_create(4096);
+	struct umbra_flow_record rec;
+	uint64_t t0, sink = 0, nk = 0;
+	uint32_t i, j, sensor;
+
+	if (p == NULL || keys == NULL || ft == NULL || ring == NULL) {
+		memset(st, 0, sizeof(*st));
+		goto out;
+	}
+	t0 = rte_rdtsc();
+	for (i = 0; i < n; i++)
+		sink += (uint64_t)umbra_parse(frames + (size_t)i * MIX_STRIDE, len[i],
+					      UMBRA_LINK_ETHERNET, &p[i]);
+	st->parse = (double)(rte_rdtsc() - t0) / n;
+	t0 = rte_rdtsc();
+	for (i = 0; i < n; i++)
+		sink += (uint64_t)umbra_darknet_match(&dn, p[i].family, p[i].dst, &sensor);
+	st->filter = (double)(rte_rdtsc() - t0) / n;
+	t0 = rte_rdtsc();
+	for (i = 0; i < n; i++)
+		sink += umbra_classify_packet(&p[i]);
+	st->classify = (double)(rte_rdtsc() - t0) / n;
+	for (i = 0; i < n; i++) {
+		struct umbra_flow_key *k = &keys[nk];
+		unsigned al = p[i].family == 4 ? 4 : 16;
+
+		if (p[i].src == NULL)
+			continue;
+		memset(k, 0, sizeof(*k));
+		memcpy(k->src, p[i].src, al);
+		memcpy(k->dst, p[i].dst, al);
+		k->sport = p[i].sport;
+		k->dport = p[i].dport;
+		k->proto = p[i].proto;
+		k->family = p[i].family;
+		nk++;
+	}
+	t0 = rte_rdtsc();
+	for (i = 0; i < nk; i += o.burst) {
+		unsigned b = (unsigned)(nk - i < o.burst ? nk - i : o.burst);
+		uint64_t now = (uint64_t)(o.sim_ns * (i + b));
+
+		umbra_flow_lookup_bulk(ft, keys + i, NULL, b, now, ent, created);
+		for (j = 0; j < b; j++)
+			if (ent[j] != NULL)
+				ent[j]->rec.packets++;
+		umbra_flow_expire(ft, now, UMBRA_EXPIRE_MAX);
+	}
+	st->flow = nk ? (double)(rte_rdtsc() - t0) / (double)nk : 0;
+	memset(&rec, 0, sizeof(rec));
+	rec.end_reason = UMBRA_END_IDLE;
+	t0 = rte_rdtsc();
+	for (i = 0; i < n; i++) {
+		const struct umbra_flow_record *r;
+
+		sink += umbra_spsc_enqueue(ring, &rec, 1);
+		if ((i & 63) == 63)
+			umbra_spsc_release(ring, umbra_spsc_peek(ring, &r, 4096));
+	}
+	st->emit = (double)(rte_rdtsc() - t0) / n;
+	if (sink == 42)
+		fputc(' ', stderr);
+out:
+	umbra_spsc_free(ring);
+	umbra_flow_table_free(ft);
+	free(keys);
+	free(p);
+}
+
+/* ---- the writer alone ------------------------------------------------------ */
+
+static void
+measure_writer(const struct umbra_flow_record *recs, uint64_t n, double *rps, double *bpr)
+{
+	char dir[256];
+	struct umbra_dump_writer *dw;
+	struct umbra_dump_writer_stats st;
+	uint64_t t0, i, total = 0;
+	const uint64_t target = n < 2000000 ? 2000000 : n;
+
+	*rps = *bpr = 0;
+	if (n == 0)
+		return;
+	snprintf(dir, sizeof(dir), "%s/writer", o.out);
+	dw = open_dump(dir);
+	if (dw == NULL)
+		return;
+	t0 = rte_rdtsc();
+	for (i = 0; total < target; i++) {
+		uint64_t k = n - (total % n) < 8192 ? n - (total % n) : 8192;
+
+		umbra_dump_writer_add(dw, recs + total % n, (unsigned)k);
+		total += k;
+	}
+	umbra_dump_writer_close(dw, &st);
+	*rps = (double)total / ((double)(rte_rdtsc() - t0) / (double)rte_get_tsc_hz());
+	*bpr = st.records ? (double)st.bytes / (double)st.records : 0;
+	if (st.write_errors != 0 || st.records != total)
+		fprintf(stderr, "umbra-bench: writer: %" PRIu64 " of %" PRIu64 " records written, %" PRIu64
+			" write errors (%s)\n", st.records, total, st.write_errors, dir);
+}
+
+/* ---- run orchestration ------------------------------------------------------ */
+
+static struct umbra_worker *
+make_worker(struct umbra_spsc *ring)
+{
+	struct umbra_worker_conf c;
+
+	memset(&c, 0, sizeof(c));
+	c.link = UMBRA_LINK_ETHERNET;
+	c.darknet = &dn;
+	c.flows = (uint32_t)(o.flows * 2 > 64 ? o.flows * 2 : 64);
+	/* live flows ~ flows: a flow idles out after flows*ppf packets */
+	c.idle_ns = o.feed == FEED_MEM ? (uint64_t)(o.sim_ns * o.flows * o.ppf) :
+					 60ull * 1000000000ull;
+	c.active_ns = c.idle_ns * 5;
+	c.ring = ring;
+	c.backpressure = 0;
+	return umbra_worker_create(&c);
+}
+
+static unsigned
+worker_lcore(void)
+{
+	unsigned l;
+
+	RTE_LCORE_FOREACH_WORKER(l)
+		return l;
+	return rte_get_main_lcore();
+}
+
+static unsigned
+second_worker_lcore(void)
+{
+	unsigned l, k = 0;
+
+	RTE_LCORE_FOREACH_WORKER(l)
+		if (k++ == 1)
+			return l;
+	return RTE_MAX_LCORE;
+}
+
+static void
+fill_result(struct worker_arg *a, struct writer *wr)
+{
+	const struct umbra_counters *c;
+	struct umbra_flow_table_stats fs;
+
+	a->r.cycles_per_packet = a->r.packets ? (double)a->r.tsc / (double)a->r.packets : 0;
+	a->r.mpps = a->r.tsc ? (double)a->r.packets / ((double)a->r.tsc / (double)rte_get_tsc_hz()) / 1e6 : 0;
+	if (a->w == NULL)
+		return;
+	c = a->w->cnt;
+	umbra_flow_table_stats(a->w->ft, &fs);
+	a->r.inserts = fs.inserts;
+	a->r.lookups = fs.lookups;
+	a->r.flows_active_end = fs.active;
+	a->r.records_dropped = c->records_dropped;
+	a->r.ring_drop_packets = c->records_dropped_packets;
+	a->r.darknet = c->darknet_packets;
+	a->r.exported_packets = c->exported_packets;
+	a->r.records = wr != NULL ? wr->records : 0;
+}
+
+static void
+json_run(FILE *f, const char *kind, const struct run_result *base, const struct run_result *u,
+	 const struct stages *st, double wrps, double wbpr, const struct gen_arg *g, double ndr,
+	 double pdr, double ceiling)
+{
+	double secs = (double)u->tsc / (double)rte_get_tsc_hz();
+
+	fprintf(f, "{\"bench\":\"%s\",\"tsc_hz\":%" PRIu64 ",\"dpdk_version\":\"%s\","
+		"\"hugepages\":%s,\"page_size\":%zu,\"burst\":%u,\"workers\":1,",
+		kind, rte_get_tsc_hz(), rte_version(), rte_eal_has_hugepages() ? "true" : "false",
+		(size_t)(rte_eal_has_hugepages() ? 2u << 20 : (unsigned)sysconf(_SC_PAGESIZE)),
+		o.burst);
+	fprintf(f, "\"mix\":{\"description\":\"%s\",\"packets\":%" PRIu64 ",\"live_flows\":%u,"
+		"\"sources\":%u,\"packets_per_flow\":%.2f,\"payload_share\":%.3f,\"ipv6_share\":%.3f,"
+		"\"darknet_share\":%.3f,\"classify\":true,\"hyperscan\":false,\"seed\":%" PRIu64 "},",
+		mix_describe(), u->packets, o.flows, o.sources, o.ppf, o.payload, o.ipv6, o.dark,
+		o.seed);
+	fprintf(f, "\"mpps_per_worker\":%.3f,\"cycles_per_packet\":%.1f,", u->mpps,
+		u->cycles_per_packet);
+	fprintf(f, "\"stage_cycles_per_packet\":{\"parse\":%.1f,\"filter\":%.1f,\"classify\":%.1f,"
+		"\"flow\":%.1f,\"emit\":%.1f,\"measured\":\"isolated, same functions\"},",
+		st->parse, st->filter, st->classify, st->flow, st->emit);
+	fprintf(f, "\"baseline_cycles_per_packet\":%.1f,\"ratio\":%.2f,", base->cycles_per_packet,
+		base->cycles_per_packet > 0 ? u->cycles_per_packet / base->cycles_per_packet : 0);
+	fprintf(f, "\"flow_inserts_per_s\":%.0f,\"flow_lookups_per_s\":%.0f,\"flows_active_end\":%" PRIu64 ",",
+		secs > 0 ? (double)u->inserts / secs : 0, secs > 0 ? (double)u->lookups / secs : 0,
+		u->flows_active_end);
+	fprintf(f, "\"writer_records_per_s\":%.0f,\"writer_bytes_per_record\":%.2f,", wrps, wbpr);
+	fprintf(f, "\"loss\":{\"rx_missed\":%" PRIu64 ",\"rx_nombuf\":%" PRIu64 ",\"ring_drops\":%" PRIu64
+		",\"ring_drop_packets\":%" PRIu64 "},",
+		g != NULL ? g->missed : 0, g != NULL ? g->nombuf : 0, u->records_dropped,
+		u->ring_drop_packets);
+	fprintf(f, "\"darknet_packets\":%" PRIu64 ",\"exported_packets\":%" PRIu64 ",\"records\":%" PRIu64,
+		u->darknet, u->exported_packets, u->records);
+	if (ndr >= 0)
+		fprintf(f, ",\"ndr_mpps\":%.3f,\"pdr_0_5pct_mpps\":%.3f,\"generator_ceiling_mpps\":%.3f",
+			ndr, pdr, ceiling);
+	fprintf(f, "}\n");
+	fflush(f);
+}
+
+static int
+usage(const char *msg, const char *val)
+{
+	fprintf(stderr, "umbra-bench: %s%s%s\n"
+		"usage: umbra-bench [EAL options --] [--feed mem|ring|pcap] [--pcap FILE]\n"
+		"  [--packets N] [--flows N] [--sources N] [--ppf X] [--payload-share X]\n"
+		"  [--ipv6-share X] [--burst N] [--writer dump|null] [--out DIR] [--runs N]\n"
+		"  [--ndr] [--trial-ms N] [--seed N] [--no-stages]\n",
+		msg, val ? ": " : "", val ? val : "");
+	return 2;
+}
+
+static int
+parse_opts(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "feed", 1, NULL, 'f' },    { "pcap", 1, NULL, 'p' },   { "packets", 1, NULL, 'n' },
+		{ "flows", 1, NULL, 'F' },   { "sources", 1, NULL, 's' }, { "ppf", 1, NULL, 'P' },
+		{ "payload-share", 1, NULL, 'y' }, { "ipv6-share", 1, NULL, '6' },
+		{ "burst", 1, NULL, 'b' },   { "writer", 1, NULL, 'w' }, { "out", 1, NULL, 'o' },
+		{ "runs", 1, NULL, 'r' },    { "ndr", 0, NULL, 'N' },    { "trial-ms", 1, NULL, 't' },
+		{ "seed", 1, NULL, 'S' },    { "no-stages", 0, NULL, 'x' }, { "help", 0, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+	char *end;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		errno = 0;
+		switch (c) {
+		case 'f':
+			if (!strcmp(optarg, "mem"))
+				o.feed = FEED_MEM;
+			else if (!strcmp(optarg, "ring"))
+				o.feed = FEED_RING;
+			else if (!strcmp(optarg, "pcap"))
+				o.feed = FEED_PCAP;
+			else
+				return usage("bad value for --feed", optarg);
+			break;
+		case 'p':
+			o.pcap = optarg;
+			o.feed = FEED_PCAP;
+			break;
+		case 'n':
+			o.packets = strtoull(optarg, &end, 10);
+			if (*end || o.packets < 1000)
+				return usage("bad value for --packets", optarg);
+			break;
+		case 'F':
+			o.flows = (uint32_t)strtoul(optarg, &end, 10);
+			if (*end || o.flows < 64 || o.flows > 50000000)
+				return usage("bad value for --flows", optarg);
+			break;
+		case 's':
+			o.sources = (uint32_t)strtoul(optarg, &end, 10);
+			if (*end || o.sources < 1)
+				return usage("bad value for --sources", optarg);
+			break;
+		case 'P':
+			o.ppf = strtod(optarg, &end);
+			if (*end || o.ppf < 1 || o.ppf > 1000)
+				return usage("bad value for --ppf", optarg);
+			break;
+		case 'y':
+			o.payload = strtod(optarg, &end);
+			if (*end || o.payload < 0 || o.payload > 1)
+				return usage("bad value for --payload-share", optarg);
+			break;
+		case '6':
+			o.ipv6 = strtod(optarg, &end);
+			if (*end || o.ipv6 < 0 || o.ipv6 > 1)
+				return usage("bad value for --ipv6-share", optarg);
+			break;
+		case 'b':
+			o.burst = (unsigned)strtoul(optarg, &end, 10);
+			if (*end || o.burst < 1 || o.burst > UMBRA_BURST_MAX)
+				return usage("bad value for --burst", optarg);
+			break;
+		case 'w':
+			if (!strcmp(optarg, "dump"))
+				o.dump = 1;
+			else if (!strcmp(optarg, "null"))
+				o.dump = 0;
+			else
+				return usage("bad value for --writer", optarg);
+			break;
+		case 'o':
+			o.out = optarg;
+			break;
+		case 'r':
+			o.runs = (unsigned)strtoul(optarg, &end, 10);
+			if (*end || o.runs < 1 || o.runs > 1000)
+				return usage("bad value for --runs", optarg);
+			break;
+		case 'N':
+			o.ndr = 1;
+			break;
+		case 't':
+			o.trial_ms = (unsigned)strtoul(optarg, &end, 10);
+			if (*end || o.trial_ms < 10)
+				return usage("bad value for --trial-ms", optarg);
+			break;
+		case 'S':
+			o.seed = strtoull(optarg, &end, 10);
+			if (*end)
+				return usage("bad value for --seed", optarg);
+			break;
+		case 'x':
+			o.stages = 0;
+			break;
+		case 'h':
+			usage("help", NULL);
+			exit(0);
+		default:
+			return usage("unknown or incomplete option", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return usage("unexpected argument", argv[optind]);
+	if (o.feed == FEED_PCAP && o.pcap == NULL)
+		return usage("--feed pcap needs --pcap FILE", NULL);
+	return 0;
+}
+
+/* EAL for a bench without NIC or hugepages: main + two worker lcores. */
+static int
+default_eal(char *prog, char **eal, char *lc, size_t lclen, char *pf, size_t pflen,
+	    char *mem, size_t memlen, size_t need_mb)
+{
+	cpu_set_t set;
+	int cpus[3] = { -1, -1, -1 }, k = 0, cpu, n = 0;
+
+	if (sched_getaffinity(0, sizeof(set), &set) == 0)
+		for (cpu = 0; cpu < CPU_SETSIZE && k < 3; cpu++)
+			if (CPU_ISSET(cpu, &set))
+				cpus[k++] = cpu;
+	if (cpus[0] < 0)
+		cpus[0] = 0;
+	if (cpus[1] < 0)
+		cpus[1] = cpus[0];
+	if (cpus[2] < 0)
+		cpus[2] = cpus[0]; /* 2 CPUs: the generator shares the main CPU */
+	snprintf(lc, lclen, "--lcores=0@%d,1@%d,2@%d", cpus[0], cpus[1], cpus[2]);
+	snprintf(pf, pflen, "--file-prefix=umbra-bench-%ld", (long)getpid());
+	snprintf(mem, memlen, "%zu", need_mb);
+	eal[n++] = prog;
+	eal[n++] = (char *)"--no-huge";
+	eal[n++] = (char *)"--no-pci";
+	eal[n++] = (char *)"--no-shconf";
+	eal[n++] = (char *)"--no-telemetry";
+	eal[n++] = (char *)"--log-level=5";
+	eal[n++] = (char *)"-m";
+	eal[n++] = mem;
+	eal[n++] = lc;
+	eal[n++] = pf;
+	eal[n] = NULL;
+	return n;
+}
+
+/* A net_pcap port on --pcap; k tells the baseline's copy from the run's. */
+static uint16_t
+open_pcap(unsigned run, unsigned k, struct rte_mempool *pool)
+{
+	char devargs[4200], name[48];
+	struct rte_eth_conf ec;
+	uint16_t port;
+
+	snprintf(name, sizeof(name), "net_pcap_bench%u_%u", run, k);
+	snprintf(devargs, sizeof(devargs), "%s,rx_pcap=%s", name, o.pcap);
+	memset(&ec, 0, sizeof(ec));
+	if (rte_dev_probe(devargs) != 0 || rte_eth_dev_get_port_by_name(name, &port) != 0 ||
+	    rte_eth_dev_configure(port, 1, 1, &ec) != 0 ||
+	    rte_eth_rx_queue_setup(port, 0, 1024, rte_socket_id(), NULL, pool) != 0 ||
+	    rte_eth_tx_queue_setup(port, 0, 64, rte_socket_id(), NULL) != 0 ||
+	    rte_eth_dev_start(port) != 0) {
+		fprintf(stderr, "umbra-bench: cannot open %s through net_pcap\n", o.pcap);
+		return UINT16_MAX;
+	}
+	return port;
+}
+
+static struct rte_mempool *
+frames_pool(const char *name, uint32_t n)
+{
+	return rte_pktmbuf_pool_create(name, n, 256, 0, RTE_PKTMBUF_HEADROOM + MIX_STRIDE,
+				       (int)rte_socket_id());
+}
+
+int
+main(int argc, char **argv)
+{
+	char *eal_argv[16], lc[64], pf[64], mem[32];
+	int sep, eal_argc, rc;
+	char **uargv;
+	int uargc;
+	uint32_t nframes;
+	uint8_t *frames;
+	uint32_t *lens;
+	struct mix_conf mc;
+	struct stages st;
+	unsigned run;
+
+	for (sep = 1; sep < argc && strcmp(argv[sep], "--") != 0; sep++)
+		;
+	if (sep < argc) {
+		eal_argc = sep;
+		uargv = argv + sep;
+		uargc = argc - sep;
+	} else {
+		eal_argc = 0;
+		uargv = argv;
+		uargc = argc;
+	}
+	if ((rc = parse_opts(uargc, uargv)) != 0)
+		return rc;
+
+	nframes = (uint32_t)ceil((double)o.flows * o.ppf * (o.feed == FEED_MEM ? 1.5 : 1.0));
+	if (nframes < 65536)
+		nframes = 65536;
+	if (eal_argc == 0) {
+		size_t need = (size_t)nframes * 512 / (1 << 20) + 256;
+
+		eal_argc = default_eal(argv[0], eal_argv, lc, sizeof(lc), pf, sizeof(pf), mem,
+				       sizeof(mem), need);
+		rc = rte_eal_init(eal_argc, eal_argv);
+	} else {
+		rc = rte_eal_init(eal_argc, argv);
+	}
+	if (rc < 0) {
+		fprintf(stderr, "umbra-bench: EAL initialisation failed: %s\n", rte_strerror(rte_errno));
+		return 1;
+	}
+	if (rte_lcore_count() < 2) {
+		fprintf(stderr, "umbra-bench: needs at least 2 lcores\n");
+		return 2;
+	}
+	umbra_darknet_init(&dn);
+	umbra_darknet_add(&dn, MIX_DARKNET4);
+	umbra_darknet_add(&dn, MIX_DARKNET6);
+
+	frames = malloc((size_t)nframes * MIX_STRIDE);
+	lens = malloc(sizeof(*lens) * nframes);
+	memset(&mc, 0, sizeof(mc));
+	mc.seed = o.seed;
+	mc.packets = nframes;
+	mc.flows = (uint32_t)((double)nframes / o.ppf);
+	mc.sources = o.sources;
+	mc.payload_share = o.payload;
+	mc.ipv6_share = o.ipv6;
+	mc.dark_share = o.dark;
+	if (frames == NULL || lens == NULL || mix_build(&mc, frames, lens) != 0) {
+		fprintf(stderr, "umbra-bench: cannot build %u frames\n", nframes);
+		return 1;
+	}
+	memset(&st, 0, sizeof(st));
+	if (o.stages)
+		measure_stages(frames, lens, nframes, &st);
+
+	for (run = 0; run < o.runs; run++) {
+		struct umbra_spsc *ring = umbra_spsc_create(1u << 16);
+		struct writer wr;
+		struct worker_arg base, u;
+		struct gen_arg g;
+		struct rte_mempool *pool = NULL;
+		struct rte_ring *src = NULL, *rxr = NULL;
+		char name[32];
+		uint16_t port = 0;
+		double wrps = 0, wbpr = 0, ndr = -1, pdr = -1, ceiling = -1;
+		unsigned wl = worker_lcore(), gl = second_worker_lcore();
+		uint32_t i;
+
+		memset(&wr, 0, sizeof(wr));
+		memset(&base, 0, sizeof(base));
+		memset(&g, 0, sizeof(g));
+		wr.ring = ring;
+		wr.cap_sample = 2000000;
+		wr.sample = malloc(sizeof(*wr.sample) * wr.cap_sample);
+		snprintf(name, sizeof(name), "bench_pool_%u", run);
+		pool = frames_pool(name, o.feed == FEED_MEM ? nframes : 65535);
+		if (pool == NULL || ring == NULL || wr.sample == NULL) {
+			fprintf(stderr, "umbra-bench: out of memory (pool of %u mbufs): %s\n", nframes,
+				rte_strerror(rte_errno));
+			return 1;
+		}
+		if (o.feed == FEED_MEM) {
+			snprintf(name, sizeof(name), "bench_src_%u", run);
+			src = rte_ring_create(name, rte_align32pow2(nframes + 1), (int)rte_socket_id(),
+					      RING_F_SP_ENQ | RING_F_SC_DEQ);
+			for (i = 0; i < nframes; i++) {
+				struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+
+				if (m == NULL || src == NULL)
+					return 1;
+				memcpy(rte_pktmbuf_mtod(m, void *), frames + (size_t)i * MIX_STRIDE, lens[i]);
+				m->data_len = (uint16_t)lens[i];
+				m->pkt_len = lens[i];
+				rte_ring_sp_enqueue(src, m);
+			}
+			base.src = src;
+		} else if (o.feed == FEED_RING) {
+			snprintf(name, sizeof(name), "bench_rx_%u", run);
+			rxr = rte_ring_create(name, 4096, (int)rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
+			snprintf(name, sizeof(name), "net_ring_bench%u", run);
+			rc = rxr != NULL ? rte_eth_from_rings(name, &rxr, 1, &rxr, 1, rte_socket_id()) : -1;
+			if (rc < 0) {
+				fprintf(stderr, "umbra-bench: cannot create the net_ring port\n");
+				return 1;
+			}
+			port = (uint16_t)rc;
+			{
+				struct rte_eth_conf ec;
+
+				memset(&ec, 0, sizeof(ec));
+				if (rte_eth_dev_configure(port, 1, 1, &ec) != 0 ||
+				    rte_eth_rx_queue_setup(port, 0, 4096, rte_socket_id(), NULL, pool) != 0 ||
+				    rte_eth_tx_queue_setup(port, 0, 4096, rte_socket_id(), NULL) != 0 ||
+				    rte_eth_dev_start(port) != 0) {
+					fprintf(stderr, "umbra-bench: cannot start the net_ring port\n");
+					return 1;
+				}
+			}
+			if (gl == RTE_MAX_LCORE) {
+				fprintf(stderr, "umbra-bench: --feed ring needs 3 lcores\n");
+				return 2;
+			}
+			g.rx = rxr;
+			g.pool = pool;
+			g.frames = frames;
+			g.len = lens;
+			g.nframes = nframes;
+			base.port = port;
+		} else {
+			port = open_pcap(run, 0, pool);
+			if (port == UINT16_MAX)
+				return 1;
+			base.port = port;
+		}
+		base.packets = o.packets;
+		base.t0_ns = 1714521600ull * 1000000000ull;
+		base.sim_ns = o.sim_ns;
+		u = base;
+
+		/* 1. baseline: receive and free, nothing else */
+		if (o.feed == FEED_PCAP) {
+			base.packets = UINT64_MAX;
+			rte_eal_remote_launch(worker_port, &base, wl);
+			rte_eal_wait_lcore(wl);
+			u.port = open_pcap(run, 1, pool);
+			if (u.port == UINT16_MAX)
+				return 1;
+		} else if (o.feed == FEED_MEM) {
+			rte_eal_remote_launch(worker_mem, &base, wl);
+			rte_eal_wait_lcore(wl);
+		} else if (o.feed == FEED_RING) {
+			g.packets = o.packets;
+			g.rate_pps = 0;
+			base.gen_done = &g.done;
+			rte_eal_remote_launch(generator, &g, gl);
+			rte_eal_remote_launch(worker_port, &base, wl);
+			rte_eal_wait_lcore(gl);
+			rte_eal_wait_lcore(wl);
+			ceiling = g.tsc ? (double)g.sent / ((double)g.tsc / (double)rte_get_tsc_hz()) / 1e6 : 0;
+		}
+		fill_result(&base, NULL);
+
+		/* 2. the pipeline on the same packets from the same source */
+		u.w = make_worker(ring);
+		if (u.w == NULL) {
+			fprintf(stderr, "umbra-bench: cannot create the worker (%u flows)\n", o.flows);
+			return 1;
+		}
+		if (o.dump) {
+			char dir[256];
+
+			snprintf(dir, sizeof(dir), "%s/run%u", o.out, run);
+			wr.dw = open_dump(dir);
+		}
+		pthread_create(&wr.t, NULL, writer_main, &wr);
+		if (o.feed == FEED_MEM) {
+			rte_eal_remote_launch(worker_mem, &u, wl);
+			rte_eal_wait_lcore(wl);
+		} else if (o.feed == FEED_RING) {
+			g.packets = o.packets;
+			g.rate_pps = 0;
+			g.done = 0;
+			u.gen_done = &g.done;
+			rte_eal_remote_launch(generator, &g, gl);
+			rte_eal_remote_launch(worker_port, &u, wl);
+			rte_eal_wait_lcore(gl);
+			rte_eal_wait_lcore(wl);
+		} else {
+			u.packets = UINT64_MAX;
+			rte_eal_remote_launch(worker_port, &u, wl);
+			rte_eal_wait_lcore(wl);
+		}
+		umbra_worker_drain(u.w);
+		wr.stop = 1;
+		pthread_join(wr.t, NULL);
+		if (wr.dw != NULL)
+			umbra_dump_writer_close(wr.dw, NULL);
+		fill_result(&u, &wr);
+
+		/* 3. NDR: highest offered rate with zero loss, binary search */
+		if (o.ndr && o.feed == FEED_RING) {
+			double lo = 0, hi = ceiling * 1e6, best = 0, best_pdr = 0;
+			int iter;
+
+			for (iter = 0; iter < 12 && hi > 0; iter++) {
+				double rate = iter == 0 ? hi : (lo + hi) / 2;
+				struct worker_arg t = base;
+				uint64_t drops0, lost;
+
+				t.w = u.w;
+				g.packets = (uint64_t)(rate * o.trial_ms / 1000.0);
+				g.rate_pps = rate;
+				g.done = 0;
+				t.gen_done = &g.done;
+				drops0 = u.w->cnt->records_dropped_packets;
+				wr.stop = 0;
+				pthread_create(&wr.t, NULL, writer_main, &wr);
+				rte_eal_remote_launch(generator, &g, gl);
+				rte_eal_remote_launch(worker_port, &t, wl);
+				rte_eal_wait_lcore(gl);
+				rte_eal_wait_lcore(wl);
+				wr.stop = 1;
+				pthread_join(wr.t, NULL);
+				lost = g.missed + g.nombuf + (u.w->cnt->records_dropped_packets - drops0);
+				if (lost == 0) {
+					best = rate;
+					lo = rate;
+				} else {
+					hi = rate;
+				}
+				if ((double)lost <= 0.005 * (double)g.packets && rate > best_pdr)
+					best_pdr = rate;
+			}
+			ndr = best / 1e6;
+			pdr = best_pdr / 1e6;
+		}
+		measure_writer(wr.sample, wr.nsample, &wrps, &wbpr);
+		json_run(stdout, o.feed == FEED_MEM ? "mem" : o.feed == FEED_RING ? "ring" : "pcap",
+			 &base.r, &u.r, &st, wrps, wbpr, o.feed == FEED_RING ? &g : NULL, ndr, pdr,
+			 ceiling);
+		umbra_worker_free(u.w);
+		umbra_spsc_free(ring);
+		free(wr.sample);
+		if (o.feed != FEED_MEM) {
+			rte_eth_dev_stop(port);
+			rte_eth_dev_close(port);
+		}
+		if (o.feed == FEED_PCAP && u.port != port) {
+			rte_eth_dev_stop(u.port);
+			rte_eth_dev_close(u.port);
+		}
+		rte_ring_free(src);
+		rte_ring_free(rxr);
+		rte_mempool_free(pool);
+	}
+	free(frames);
+	free(lens);
+	rte_eal_cleanup();
+	return 0;
+}
