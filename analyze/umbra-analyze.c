@@ -2,9 +2,10 @@
 /*
  * umbra-analyze COMMAND [options] PATH...
  *
- *   flows [--format csv|ndjson]   one row per flow record
+ *   flows [--format csv|ndjson] [--filter EXPR]   one row per flow record
  *   stats [--format table|json]   totals, loss counters and damage
- *   top-ports [-n N] [--by-sensor] top destinations (analyze-top.c)
+ *   top-ports, sources, sensors, surge, report, verify, recover:
+ *   analyze-<command>.c; docs/ANALYZE.md describes them all.
  *
  * PATH is a dump file or a directory searched recursively for *.uz and
  * *.uz.partial. Exit status: 0 ok, 1 damage found (output still produced),
@@ -468,67 +469,90 @@ static void stats_print(const struct stats *s, int json)
 	fprintf(f, "%-22s %" PRIu64 "\n", "damaged bytes", s->dmg_bytes);
 }
 
-static int usage(const char *msg, const char *what)
-{
-	fprintf(stderr, "umbra-analyze: %s%s%s (usage: umbra-analyze flows|stats "
-			"[--format FMT] PATH...)\n",
-		msg, what ? ": " : "", what ? what : "");
-	return 2;
-}
+static const char main_help[] =
+	"usage: umbra-analyze COMMAND [options] PATH...\n"
+	"commands:\n"
+	"  flows      one row per flow record (--format csv|ndjson, --filter EXPR)\n"
+	"  stats      totals, loss counters and damage (--format table|json)\n"
+	"  top-ports  top destinations per sensor, group or overall\n"
+	"  sources    distinct source addresses per named range per interval\n"
+	"  sensors    average packets per sensor per day, by month and group\n"
+	"  surge      source groups whose daily distinct sources jump\n"
+	"  report     one self-contained HTML page with all of the above\n"
+	"  verify     check every frame, checksum and index\n"
+	"  recover    write a valid file with every intact block\n"
+	"common options: --from T --to T --filter EXPR --threads N --format F\n"
+	"  --sensors FILE --asn FILE --mmdb FILE --approx --verbose\n"
+	"umbra-analyze COMMAND --help shows a command's options; docs/ANALYZE.md has them all.\n";
+
+static const struct {
+	const char *name;
+	int (*fn)(int, char **);
+} commands[] = {
+	{"top-ports", analyze_top_ports}, {"sources", analyze_sources},
+	{"sensors", analyze_sensors},     {"surge", analyze_surge},
+	{"report", analyze_report},       {"verify", analyze_verify},
+	{"recover", analyze_recover},
+};
 
 int main(int argc, char **argv)
 {
-	if (argc < 2)
-		return usage("missing command", NULL);
+	if (argc < 2) {
+		fprintf(stderr, "umbra-analyze: missing command (see umbra-analyze --help)\n");
+		return 2;
+	}
 	const char *cmd = argv[1];
-	if (strcmp(cmd, "top-ports") == 0)
-		return analyze_top_ports(argc - 1, argv + 1);
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(cmd, commands[i].name) == 0)
+			return commands[i].fn(argc - 1, argv + 1);
+	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+		fputs(main_help, stdout);
+		return 0;
+	}
 	int is_flows = strcmp(cmd, "flows") == 0;
 	if (!is_flows && strcmp(cmd, "stats") != 0) {
-		if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
-			printf("usage: umbra-analyze flows [--format csv|ndjson] PATH...\n"
-			       "       umbra-analyze stats [--format table|json] PATH...\n"
-			       "       umbra-analyze top-ports [-n N] [--by-sensor] [--max-sensors K]\n"
-			       "                 [--format table|csv|json] PATH...\n");
-			return 0;
-		}
-		return usage("unknown command", cmd);
+		fprintf(stderr, "umbra-analyze: unknown command: '%s' (see umbra-analyze --help)\n",
+			cmd);
+		return 2;
 	}
-	enum fmt fmt = FMT_DEFAULT;
-	static const struct option lopts[] = {
-		{"format", required_argument, NULL, 'f'},
+	static const struct option own[] = {
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
+	struct an_opts o = {.cmd = cmd, .fmt = is_flows ? AN_FMT_CSV : AN_FMT_TABLE,
+			    .fmt_allowed = is_flows ? (1u << AN_FMT_CSV | 1u << AN_FMT_NDJSON)
+						    : (1u << AN_FMT_TABLE | 1u << AN_FMT_JSON)};
+	struct option *lopts = an_options(own);
+	if (!lopts)
+		return 1;
 	opterr = 0;
 	optind = 2;
-	int c;
-	while ((c = getopt_long(argc, argv, "+f:h", lopts, NULL)) != -1) {
-		switch (c) {
-		case 'f':
-			if (is_flows && strcmp(optarg, "csv") == 0)
-				fmt = FMT_CSV;
-			else if (is_flows && strcmp(optarg, "ndjson") == 0)
-				fmt = FMT_NDJSON;
-			else if (!is_flows && strcmp(optarg, "table") == 0)
-				fmt = FMT_TABLE;
-			else if (!is_flows && strcmp(optarg, "json") == 0)
-				fmt = FMT_JSON;
-			else
-				return usage("bad value for --format", optarg);
-			break;
-		case 'h':
-			printf("usage: umbra-analyze %s [--format FMT] PATH...\n", cmd);
+	int c, rc;
+	while ((c = getopt_long(argc, argv, "h", lopts, NULL)) != -1) {
+		if (c == 'h') {
+			printf("usage: umbra-analyze %s [--format %s] [--filter EXPR] [--from T] "
+			       "[--to T] PATH...\n",
+			       cmd, is_flows ? "csv|ndjson" : "table|json");
+			free(lopts);
 			return 0;
-		default:
-			return usage("unknown or incomplete option",
-				     argv[optind - 1]);
+		}
+		rc = an_common_opt(&o, c, optarg);
+		if (rc == 1)
+			rc = an_usage(&o, "unknown or incomplete option", argv[optind - 1]);
+		if (rc) {
+			free(lopts);
+			return rc;
 		}
 	}
+	free(lopts);
 	if (optind >= argc)
-		return usage("no PATH given", NULL);
-	if (fmt == FMT_DEFAULT)
-		fmt = is_flows ? FMT_CSV : FMT_TABLE;
+		return an_usage(&o, "no PATH given", NULL);
+	if ((rc = an_opts_finish(&o)) != 0) {
+		an_opts_free(&o);
+		return rc;
+	}
+	enum fmt fmt = o.fmt == AN_FMT_CSV ? FMT_CSV : o.fmt == AN_FMT_NDJSON ? FMT_NDJSON :
+		       o.fmt == AN_FMT_JSON ? FMT_JSON : FMT_TABLE;
 
 	int damage = 0;
 	struct analyze_paths in = {0};
@@ -552,6 +576,8 @@ int main(int argc, char **argv)
 			continue;
 		}
 		s.files++;
+		if (o.window)
+			umbra_dump_set_time_range(r, o.from_ns, o.to_ns);
 		/* the sensor column, quoted once per file */
 		const char *sn = umbra_dump_get_meta(r)->sensor_name;
 		out_flush();
@@ -579,7 +605,24 @@ int main(int argc, char **argv)
 				continue;
 			}
 			s.blocks++;
-			if (fmt == FMT_CSV)
+			if (o.window || o.filter) {
+				/* keep the records that pass, in place of the block */
+				long m = 0;
+				for (long k = 0; k < n; k++) {
+					const struct umbra_flow_record *fr = &recs[k];
+					if (fr->first_ns < o.from_ns || fr->first_ns >= o.to_ns ||
+					    (o.filter && !an_filter_match(o.filter, fr, sn)))
+						continue;
+					if (fmt == FMT_CSV)
+						flow_csv(fr, sensor);
+					else if (fmt == FMT_NDJSON)
+						flow_json(fr, sensor);
+					else
+						stats_add(&s, fr, 1);
+					m++;
+				}
+				(void)m;
+			} else if (fmt == FMT_CSV)
 				for (long k = 0; k < n; k++)
 					flow_csv(&recs[k], sensor);
 			else if (fmt == FMT_NDJSON)
@@ -599,9 +642,14 @@ int main(int argc, char **argv)
 		uint64_t db, dbytes;
 		umbra_dump_damage(r, &db, &dbytes);
 		if (db) {
+			struct umbra_dump_damage_info di;
 			fprintf(stderr, "umbra-analyze: %s: %" PRIu64
-					" damaged block(s), %" PRIu64 " bytes skipped\n",
+					" damaged block(s), %" PRIu64 " bytes skipped",
 				in.v[i], db, dbytes);
+			if (umbra_dump_last_damage(r, &di))
+				fprintf(stderr, " (last at offset %" PRIu64 ": %s)", di.offset,
+					di.what);
+			fputc('\n', stderr);
 			damage = 1;
 		}
 		s.dmg_blocks += db;
@@ -610,6 +658,7 @@ int main(int argc, char **argv)
 		free(in.v[i]);
 	}
 	free(in.v);
+	an_opts_free(&o);
 	out_flush();
 	if (fmt == FMT_TABLE || fmt == FMT_JSON)
 		stats_print(&s, fmt == FMT_JSON);

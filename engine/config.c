@@ -10,7 +10,7 @@
 
 #include "config.h"
 
-enum opt_type { OPT_STR, OPT_U32, OPT_INT, OPT_FLAG, OPT_BOOL, OPT_DARKNET, OPT_CONFIG };
+enum opt_type { OPT_STR, OPT_U32, OPT_INT, OPT_FLAG, OPT_BOOL, OPT_DARKNET, OPT_CONFIG, OPT_PLUGIN };
 
 struct opt {
 	const char *name;
@@ -48,9 +48,25 @@ static const struct opt opts[] = {
 	{ "backpressure", OPT_BOOL, F(backpressure), 0, 0, 1, 0, "workers wait for a full ring (default with --pcap)" },
 	{ "no-backpressure", OPT_FLAG, F(backpressure), 0, 0, 0, 0, "workers drop and count when a ring is full" },
 	{ "quiet", OPT_BOOL, F(quiet), 0, 0, 1, 0, "no summary at exit" },
+	{ "ipfix", OPT_STR, F(ipfix), 0, 0, 0, "URL", "export flows as IPFIX to udp://HOST:PORT or tcp://HOST:PORT" },
+	{ "kafka", OPT_STR, F(kafka), 0, 0, 0, "BROKERS/TOPIC", "export flows as JSON messages to Kafka" },
+	{ "metrics", OPT_STR, F(metrics), 0, 0, 0, "ADDR:PORT", "serve Prometheus /metrics (e.g. 127.0.0.1:9470)" },
+	{ "telemetry", OPT_BOOL, F(telemetry), 0, 0, 1, 0, "/umbra/... commands on DPDK's telemetry socket" },
+	{ "linger", OPT_U32, F(linger_s), 0, 86400 * 365, 0, "SECONDS", "replay: keep serving metrics/telemetry this long after the end" },
+	{ "user", OPT_STR, F(user), 0, 0, 0, "NAME", "after DPDK start-up, run as this user (and its group)" },
+	{ "writer-delay-us", OPT_U32, F(writer_delay_us), 0, 10000000, 0, "US", "test/diagnostic: writer sleeps this long per pass (simulates a slow disk)" },
+	{ "p0f", OPT_STR, F(p0f), 0, 0, 0, "FILE", "p0f v3 database for SYN labels (default /etc/p0f/p0f.fp)" },
+	{ "rules", OPT_STR, F(rules), 0, 0, 0, "FILE", "payload signature rules (Hyperscan; docs/CLASSIFY.md)" },
+	{ "hs-cache", OPT_STR, F(hs_cache), 0, 0, 0, "DIR", "cache compiled signature databases in DIR" },
+	{ "payload-bytes", OPT_U32, F(payload_bytes), 1, 65535, 0, "N", "scan at most N payload bytes (default 256)" },
+	{ "plugin", OPT_PLUGIN, 0, 0, 0, 0, 0, "PATH", "load a classifier plugin (repeatable)" },
+	{ "no-classify", OPT_FLAG, F(no_classify), 0, 0, 1, 0, "no tags beyond scan/backscatter/other/fragment, no fingerprints or signatures" },
 	{ "help", OPT_FLAG, F(help), 0, 0, 1, 0, "this text" },
 	{ "version", OPT_FLAG, F(version), 0, 0, 1, 0, "print the version" },
 };
+
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 static void
 seterr(char *err, size_t errlen, const char *fmt, ...)
@@ -196,6 +212,15 @@ umbra_config_set(struct umbra_config *c, const char *key, const char *value,
 		umbra_prefix_format(&c->darknet.p[c->darknet.n - 1],
 				    c->darknet_text[c->darknet.n - 1],
 				    sizeof(c->darknet_text[0]));
+		return 0;
+	case OPT_PLUGIN:
+		if (c->nplugins >= UMBRA_CONFIG_PLUGINS || value[0] == '\0' ||
+		    strlen(value) >= sizeof(c->plugins[0])) {
+			seterr(err, errlen, "option '--plugin': bad value '%s' (empty, too long or more than %d plugins)",
+			       value, UMBRA_CONFIG_PLUGINS);
+			return -EINVAL;
+		}
+		memcpy(c->plugins[c->nplugins++], value, strlen(value) + 1);
 		return 0;
 	case OPT_CONFIG:
 		if (config_depth > 0) {

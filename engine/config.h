@@ -14,6 +14,7 @@
 #include "filter-darknet.h"
 
 #define UMBRA_CONFIG_STR 4096
+#define UMBRA_CONFIG_PLUGINS 8
 
 struct umbra_config {
 	char pcap[UMBRA_CONFIG_STR];       /* --pcap: replay this file */
@@ -36,6 +37,21 @@ struct umbra_config {
 	int status;               /* --status/--no-status; -1 = if a tty */
 	int backpressure;         /* -1 = on for --pcap, off live */
 	int quiet;                /* --quiet */
+	char ipfix[512];          /* --ipfix udp://HOST:PORT | tcp://HOST:PORT */
+	char kafka[512];          /* --kafka BROKERS/TOPIC */
+	char metrics[128];        /* --metrics ADDR:PORT (Prometheus) */
+	int telemetry;            /* --telemetry: /umbra/... on DPDK's socket */
+	uint32_t linger_s;        /* --linger: stay up after a replay ends */
+	char user[64];            /* --user: drop to this user after DPDK init */
+	uint32_t writer_delay_us; /* --writer-delay-us: test knob, slows the writer */
+	/* classification (docs/CLASSIFY.md) */
+	char p0f[UMBRA_CONFIG_STR];       /* --p0f FILE */
+	char rules[UMBRA_CONFIG_STR];     /* --rules FILE */
+	char hs_cache[UMBRA_CONFIG_STR];  /* --hs-cache DIR */
+	uint32_t payload_bytes;           /* --payload-bytes N */
+	int no_classify;                  /* --no-classify */
+	unsigned nplugins;                /* --plugin PATH, repeatable */
+	char plugins[UMBRA_CONFIG_PLUGINS][UMBRA_CONFIG_STR];
 	int help;
 	int version;
 };

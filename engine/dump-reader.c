@@ -11,6 +11,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+/* only for ZSTD_d_forceIgnoreChecksum, whose failure is harmless */
+#define ZSTD_STATIC_LINKING_ONLY
 #include <zstd.h>
 
 #include "record-codec.h"
@@ -21,6 +23,18 @@
 #define MAX_HDR_FRAME (1u << 20)
 #define SCAN_CHUNK (64u << 10)
 
+struct umbra_block_decoder {
+	unsigned flags;
+	ZSTD_DCtx *dctx;
+	struct umbra_codec *codec;
+	unsigned codec_max;
+	uint8_t *cbuf, *ubuf;
+	size_t ccap, ucap;
+	struct umbra_flow_record *recs;
+	size_t rcap;
+	const char *err; /* why the last call failed */
+};
+
 struct umbra_dump_reader {
 	int fd;
 	uint64_t size;
@@ -28,13 +42,7 @@ struct umbra_dump_reader {
 	uint64_t data_end; /* start of the index frame, or the file size */
 	struct umbra_dump_meta meta;
 
-	struct umbra_codec *codec;
-	unsigned codec_max;
-	ZSTD_DCtx *dctx;
-	uint8_t *cbuf, *ubuf;
-	size_t ccap, ucap;
-	struct umbra_flow_record *recs;
-	size_t rcap;
+	struct umbra_block_decoder *dec; /* for umbra_dump_next() */
 
 	struct umbra_interval *iv;
 	size_t niv, ivcap;
@@ -44,6 +52,8 @@ struct umbra_dump_reader {
 	int tfilter;
 	uint64_t t_from, t_to;
 	uint64_t dmg_blocks, dmg_bytes;
+	uint64_t dmg_at, dmg_len; /* the last damage reported */
+	const char *dmg_what;
 };
 
 static int read_at(const struct umbra_dump_reader *r, uint64_t off, void *buf,
@@ -221,8 +231,8 @@ struct umbra_dump_reader *umbra_dump_open(const char *path)
 		goto fail;
 	}
 	r->size = (uint64_t)st.st_size;
-	r->dctx = ZSTD_createDCtx();
-	if (!r->dctx) {
+	r->dec = umbra_block_decoder_new(0);
+	if (!r->dec) {
 		rc = -ENOMEM;
 		goto fail;
 	}
@@ -266,7 +276,7 @@ static int iv_ok(const uint8_t *fr, size_t len)
  * Damage at r->off: find the next block-header or interval frame that
  * verifies, count what was skipped, report -EBADMSG.
  */
-static long resync(struct umbra_dump_reader *r)
+static long resync(struct umbra_dump_reader *r, const char *what)
 {
 	uint64_t start = r->off, pos = r->off + 1;
 	uint8_t *buf = malloc(SCAN_CHUNK + IV_FRAME);
@@ -300,6 +310,9 @@ static long resync(struct umbra_dump_reader *r)
 	free(buf);
 	r->dmg_blocks++;
 	r->dmg_bytes += found - start;
+	r->dmg_at = start;
+	r->dmg_len = found - start;
+	r->dmg_what = what;
 	r->off = found;
 	return -EBADMSG;
 }
@@ -331,88 +344,146 @@ static int add_interval(struct umbra_dump_reader *r, const uint8_t *fr, size_t l
 }
 
 /* Skip a damaged block whose header verified: its extent is known. */
-static long skip_block(struct umbra_dump_reader *r, uint64_t len)
+static long skip_block(struct umbra_dump_reader *r, uint64_t len, const char *what)
 {
 	r->dmg_blocks++;
 	r->dmg_bytes += len;
+	r->dmg_at = r->off;
+	r->dmg_len = len;
+	r->dmg_what = what;
 	r->off += len;
 	return -EBADMSG;
 }
 
-static long read_block(struct umbra_dump_reader *r, const uint8_t *h,
-		       const struct umbra_flow_record **recs)
+static void block_parse(struct umbra_dump_block *b, uint64_t off, const uint8_t *h)
 {
-	uint32_t n = umbra_get32(h), usize = umbra_get32(h + 24),
-		 csize = umbra_get32(h + 28);
-	uint64_t total = BLK_FRAME + (uint64_t)csize;
+	b->offset = off;
+	b->records = umbra_get32(h);
+	b->flags = umbra_get16(h + 4);
+	b->codec = umbra_get16(h + 6);
+	b->min_first_ns = umbra_get64(h + 8);
+	b->max_last_ns = umbra_get64(h + 16);
+	b->usize = umbra_get32(h + 24);
+	b->csize = umbra_get32(h + 28);
+	b->data_crc = umbra_get32(h + 32);
+	b->seq = umbra_get32(h + 36);
+}
 
-	if (r->tfilter && (umbra_get64(h + 16) < r->t_from ||
-			   umbra_get64(h + 8) >= r->t_to)) {
-		r->off += total;
-		return 0;
+/* why fetch() refused a block, for umbra_dump_last_damage() */
+static const char *const fetch_why[] = {
+	"block data CRC", "zstd frame", "columnar block structure",
+	"unknown codec id", "read error",
+};
+enum { WHY_CRC, WHY_ZSTD, WHY_CODEC, WHY_UNKNOWN, WHY_READ };
+
+/*
+ * Read and check block b's data frame; with unpack, decompress it into
+ * d->ubuf. 0, or -EBADMSG with *why set, -ENOMEM.
+ */
+static int fetch(struct umbra_block_decoder *d, const struct umbra_dump_reader *r,
+		 const struct umbra_dump_block *b, int unpack, int *why)
+{
+	uint32_t csize = b->csize, usize = b->usize;
+
+	*why = WHY_CRC;
+	if (b->codec != UMBRA_BLK_CODEC) {
+		*why = WHY_UNKNOWN;
+		return -EBADMSG;
 	}
-	if (umbra_get16(h + 6) != UMBRA_BLK_CODEC)
-		return skip_block(r, total); /* unknown content: an error */
 	/* csize is bounded by the file size; usize and n only after the data
 	 * verified, so forged sizes cannot make us allocate */
-	if (grow(&r->cbuf, &r->ccap, csize + 1, 1) < 0)
+	if (csize > r->size || b->offset + BLK_FRAME > r->size - csize) {
+		*why = WHY_READ;
+		return -EBADMSG;
+	}
+	if (grow(&d->cbuf, &d->ccap, (size_t)csize + 1, 1) < 0)
 		return -ENOMEM;
-	if (read_at(r, r->off + BLK_FRAME, r->cbuf, csize) < 0)
-		return resync(r);
-	if (umbra_crc32c(0, r->cbuf, csize) != umbra_get32(h + 32) ||
-	    ZSTD_findFrameCompressedSize(r->cbuf, csize) != csize ||
-	    ZSTD_getFrameContentSize(r->cbuf, csize) != usize)
-		return skip_block(r, total);
-	if (grow(&r->ubuf, &r->ucap, usize + 1, 1) < 0 ||
-	    grow(&r->recs, &r->rcap, n, sizeof(*r->recs)) < 0)
+	if (read_at(r, b->offset + BLK_FRAME, d->cbuf, csize) < 0) {
+		*why = WHY_READ;
+		return -EBADMSG;
+	}
+	if (umbra_crc32c(0, d->cbuf, csize) != b->data_crc)
+		return -EBADMSG;
+	*why = WHY_ZSTD;
+	if (ZSTD_findFrameCompressedSize(d->cbuf, csize) != csize ||
+	    ZSTD_getFrameContentSize(d->cbuf, csize) != usize ||
+	    b->records == 0 || b->records > UMBRA_MAX_BLOCK_RECORDS ||
+	    usize > umbra_codec_bound(b->records))
+		return -EBADMSG;
+	if (!unpack)
+		return 0;
+	if (grow(&d->ubuf, &d->ucap, (size_t)usize + 1, 1) < 0)
 		return -ENOMEM;
-	if (n > r->codec_max) {
-		umbra_codec_free(r->codec);
-		r->codec = umbra_codec_new(n);
-		r->codec_max = r->codec ? n : 0;
-		if (!r->codec)
+	if (b->records > d->codec_max) {
+		umbra_codec_free(d->codec);
+		d->codec = umbra_codec_new(b->records);
+		d->codec_max = d->codec ? b->records : 0;
+		if (!d->codec)
 			return -ENOMEM;
 	}
-	size_t got = ZSTD_decompressDCtx(r->dctx, r->ubuf, usize, r->cbuf, csize);
+	size_t got = ZSTD_decompressDCtx(d->dctx, d->ubuf, usize, d->cbuf, csize);
 	if (ZSTD_isError(got) || got != usize)
-		return skip_block(r, total);
-	long k = umbra_codec_decode(r->codec, r->ubuf, usize, r->recs, n);
-	if (k != (long)n)
-		return skip_block(r, total);
-	r->off += total;
-	*recs = r->recs;
+		return -EBADMSG;
+	*why = WHY_CODEC;
+	return 0;
+}
+
+static long decode_recs(struct umbra_block_decoder *d, const struct umbra_dump_reader *r,
+			const struct umbra_dump_block *b,
+			const struct umbra_flow_record **recs, int *why)
+{
+	int rc = fetch(d, r, b, 1, why);
+	if (rc < 0)
+		return rc;
+	if (grow(&d->recs, &d->rcap, b->records, sizeof(*d->recs)) < 0)
+		return -ENOMEM;
+	long k = umbra_codec_decode(d->codec, d->ubuf, b->usize, d->recs, b->records);
+	if (k != (long)b->records)
+		return -EBADMSG;
+	*recs = d->recs;
 	return k;
 }
 
-long umbra_dump_next(struct umbra_dump_reader *r,
-		     const struct umbra_flow_record **recs)
+static int outside(const struct umbra_dump_reader *r, const struct umbra_dump_block *b)
+{
+	return r->tfilter && (b->max_last_ns < r->t_from || b->min_first_ns >= r->t_to);
+}
+
+/*
+ * Walk frames to the next block header that verifies. 1 with *b, 0 at the
+ * end, -EBADMSG after resynchronising, -ENOMEM.
+ */
+static int next_header(struct umbra_dump_reader *r, struct umbra_dump_block *b)
 {
 	uint8_t fh[BLK_FRAME];
-	*recs = NULL;
 	while (r->off < r->data_end) {
 		uint64_t room = r->data_end - r->off;
 		if (room < 8 || read_at(r, r->off, fh, 8) < 0)
-			return resync(r);
+			return (int)resync(r, "truncated frame header");
 		uint32_t magic = umbra_get32(fh), sz = umbra_get32(fh + 4);
-		if (magic < UMBRA_SKIP_MAGIC_MIN || magic > UMBRA_SKIP_MAGIC_MAX ||
-		    sz > room - 8)
-			return resync(r); /* includes zstd frames without header */
+		if (magic < UMBRA_SKIP_MAGIC_MIN || magic > UMBRA_SKIP_MAGIC_MAX)
+			return (int)resync(r, magic == UMBRA_ZSTD_MAGIC ?
+						  "zstd frame without block header" :
+						  "bad frame magic");
+		if (sz > room - 8)
+			return (int)resync(r, "frame runs past the end of the file");
 		if (magic == UMBRA_FRAME_BLOCK) {
 			if (sz != UMBRA_BLK_HDR_LEN ||
-			    read_at(r, r->off, fh, BLK_FRAME) < 0 ||
-			    !block_hdr_ok(fh + 8, room - BLK_FRAME))
-				return resync(r);
-			long k = read_block(r, fh + 8, recs);
-			if (k != 0)
-				return k;
-			continue;
+			    read_at(r, r->off, fh, BLK_FRAME) < 0)
+				return (int)resync(r, "bad block header");
+			if (!block_hdr_ok(fh + 8, room - BLK_FRAME))
+				return (int)resync(r, block_hdr_ok(fh + 8, UINT32_MAX) ?
+						      "block runs past the end of the file" :
+						      "bad block header");
+			block_parse(b, r->off, fh + 8);
+			return 1;
 		}
 		if (magic == UMBRA_FRAME_INTERVAL) {
 			uint8_t fr[IV_FRAME + 8 * 64];
 			if (sz < 8 || sz > sizeof(fr) - 8 ||
 			    read_at(r, r->off, fr, 8 + (size_t)sz) < 0 ||
 			    !iv_ok(fr, 8 + (size_t)sz))
-				return resync(r);
+				return (int)resync(r, "bad interval frame");
 			if (add_interval(r, fr, 8 + (size_t)sz) < 0)
 				return -ENOMEM;
 		}
@@ -420,6 +491,152 @@ long umbra_dump_next(struct umbra_dump_reader *r,
 		r->off += 8 + (uint64_t)sz;
 	}
 	return 0;
+}
+
+long umbra_dump_next(struct umbra_dump_reader *r,
+		     const struct umbra_flow_record **recs)
+{
+	struct umbra_dump_block b;
+	int rc;
+
+	*recs = NULL;
+	while ((rc = next_header(r, &b)) == 1) {
+		uint64_t total = BLK_FRAME + (uint64_t)b.csize;
+		if (outside(r, &b)) {
+			r->off += total;
+			continue;
+		}
+		int why;
+		long k = decode_recs(r->dec, r, &b, recs, &why);
+		if (k == -ENOMEM)
+			return k;
+		if (k < 0) {
+			*recs = NULL;
+			return why == WHY_READ ? resync(r, fetch_why[why])
+					       : skip_block(r, total, fetch_why[why]);
+		}
+		r->off += total;
+		return k;
+	}
+	return rc;
+}
+
+int umbra_dump_next_block(struct umbra_dump_reader *r, struct umbra_dump_block *b)
+{
+	int rc;
+	while ((rc = next_header(r, b)) == 1) {
+		uint64_t total = BLK_FRAME + (uint64_t)b->csize;
+		r->off += total;
+		if (outside(r, b))
+			continue;
+		if (b->codec != UMBRA_BLK_CODEC) {
+			r->off -= total;
+			return (int)skip_block(r, total, fetch_why[WHY_UNKNOWN]);
+		}
+		return 1;
+	}
+	return rc;
+}
+
+int umbra_dump_last_damage(const struct umbra_dump_reader *r,
+			   struct umbra_dump_damage_info *d)
+{
+	if (!r->dmg_what)
+		return 0;
+	d->offset = r->dmg_at;
+	d->length = r->dmg_len;
+	d->what = r->dmg_what;
+	return 1;
+}
+
+void umbra_dump_extent(const struct umbra_dump_reader *r, uint64_t *size,
+		       uint64_t *data_end)
+{
+	if (size)
+		*size = r->size;
+	if (data_end)
+		*data_end = r->data_end;
+}
+
+struct umbra_block_decoder *umbra_block_decoder_new(unsigned flags)
+{
+	struct umbra_block_decoder *d = calloc(1, sizeof(*d));
+	if (!d)
+		return NULL;
+	d->flags = flags;
+	d->dctx = ZSTD_createDCtx();
+	if (!d->dctx) {
+		free(d);
+		errno = ENOMEM;
+		return NULL;
+	}
+#ifdef ZSTD_d_forceIgnoreChecksum
+	if (flags & UMBRA_DECODER_TRUST_CRC)
+		(void)ZSTD_DCtx_setParameter(d->dctx, ZSTD_d_forceIgnoreChecksum,
+					     ZSTD_d_ignoreChecksum);
+#endif
+	return d;
+}
+
+void umbra_block_decoder_free(struct umbra_block_decoder *d)
+{
+	if (!d)
+		return;
+	ZSTD_freeDCtx(d->dctx);
+	umbra_codec_free(d->codec);
+	free(d->cbuf);
+	free(d->ubuf);
+	free(d->recs);
+	free(d);
+}
+
+static long note(struct umbra_block_decoder *d, long rc, int why)
+{
+	d->err = rc >= 0 ? NULL : rc == -ENOMEM ? "out of memory" : fetch_why[why];
+	return rc;
+}
+
+const char *umbra_block_decoder_error(const struct umbra_block_decoder *d)
+{
+	return d->err;
+}
+
+long umbra_block_decode(struct umbra_block_decoder *d,
+			const struct umbra_dump_reader *r,
+			const struct umbra_dump_block *b,
+			const struct umbra_flow_record **recs)
+{
+	int why = WHY_CRC;
+	*recs = NULL;
+	return note(d, decode_recs(d, r, b, recs, &why), why);
+}
+
+long umbra_block_decode_view(struct umbra_block_decoder *d,
+			     const struct umbra_dump_reader *r,
+			     const struct umbra_dump_block *b, unsigned cols,
+			     struct umbra_block_view *v)
+{
+	int why = WHY_CRC;
+	int rc = fetch(d, r, b, 1, &why);
+	if (rc < 0)
+		return note(d, rc, why);
+	long k = umbra_codec_decode_view(d->codec, d->ubuf, b->usize, cols, v);
+	if (k >= 0 && k != (long)b->records)
+		k = -EBADMSG;
+	return note(d, k, WHY_CODEC);
+}
+
+long umbra_block_read_raw(struct umbra_block_decoder *d,
+			  const struct umbra_dump_reader *r,
+			  const struct umbra_dump_block *b, const uint8_t **data)
+{
+	int why = WHY_CRC;
+	int rc = fetch(d, r, b, 0, &why);
+	if (rc < 0)
+		return note(d, rc, why);
+	d->err = NULL;
+	*data = d->cbuf;
+	return (long)b->csize;
 }
 
 size_t umbra_dump_intervals(const struct umbra_dump_reader *r,
@@ -459,11 +676,7 @@ void umbra_dump_close(struct umbra_dump_reader *r)
 		return;
 	if (r->fd >= 0)
 		close(r->fd);
-	ZSTD_freeDCtx(r->dctx);
-	umbra_codec_free(r->codec);
-	free(r->cbuf);
-	free(r->ubuf);
-	free(r->recs);
+	umbra_block_decoder_free(r->dec);
 	free(r->iv);
 	free(r->idx);
 	free(r);

@@ -55,6 +55,14 @@ struct umbra_writer_ctx {
 	unsigned nrings;
 	int capture_clock;           /* replay: rotate by the rings' clock marks */
 	uint64_t mark_clock;         /* latest clock mark seen */
+	uint32_t delay_us;           /* --writer-delay-us: test throttle */
+	uint64_t lost_reported;      /* write losses already in an interval */
+	struct umbra_interval carry; /* counts of an interval not yet written */
+	int have_carry;
+	uint64_t last_iv_end;
+	int failing;                 /* writes are failing (logged once) */
+	uint64_t records_at_failure;
+	const char *out_dir;         /* for messages */
 	struct umbra_sink sinks[UMBRA_SINKS_MAX]; /* export, fed after the dump */
 	unsigned nsinks;
 	pthread_t thread;
@@ -69,6 +77,9 @@ struct umbra_writer_ctx {
 	_Atomic uint64_t bytes_written;
 	struct umbra_dump_writer_stats final; /* set when the thread ends */
 	struct umbra_sink_stats sink_final[UMBRA_SINKS_MAX];
+	/* writer -> control: sink counters while running (under sink_lock) */
+	pthread_mutex_t sink_lock;
+	struct umbra_sink_stats sink_live[UMBRA_SINKS_MAX];
 	int error; /* first fatal error (negative errno) */
 };
 
@@ -76,6 +87,8 @@ int umbra_writer_start(struct umbra_writer_ctx *wc);
 /* Queue an interval for the writer; -ENOSPC when the mailbox is full. */
 int umbra_writer_post_interval(struct umbra_writer_ctx *wc,
 			       const struct umbra_interval *iv);
+/* Latest counters of every sink (final ones once the thread ended). */
+void umbra_writer_sink_stats(struct umbra_writer_ctx *wc, struct umbra_sink_stats *out);
 /* Drain everything, close the files, join. */
 int umbra_writer_stop(struct umbra_writer_ctx *wc);
 
@@ -91,6 +104,8 @@ struct umbra_port_stats {
 };
 void umbra_port_stats(uint16_t port, struct umbra_port_stats *st);
 
+struct umbra_classify;
+
 /* Everything the final report and the status line need. */
 struct umbra_report {
 	const struct umbra_config *cfg;
@@ -102,6 +117,12 @@ struct umbra_report {
 	double wall_s;
 	double rx_pps;            /* over the last second */
 	const char *time_source;
+	/* export sinks (--ipfix, --kafka) */
+	unsigned nsinks;
+	const char *sink_name[UMBRA_SINKS_MAX];
+	struct umbra_sink_stats sink[UMBRA_SINKS_MAX];
+	/* classifier names: plugin tags, counters (p0f labels, signatures) */
+	const struct umbra_classify *classify;
 };
 
 int umbra_report_json(const struct umbra_report *r, const char *path);

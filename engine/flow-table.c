@@ -35,6 +35,17 @@ struct umbra_flow_table {
 	size_t entries_size;
 };
 
+static inline uint64_t
+fmix64(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ull;
+	x ^= x >> 33;
+	return x;
+}
+
 /* Large tables want huge pages: ask for transparent ones, fall back. */
 static void *
 table_alloc(size_t size)
@@ -64,8 +75,13 @@ umbra_flow_table_create(const struct umbra_flow_table_conf *conf)
 	ft = calloc(1, sizeof(*ft));
 	if (ft == NULL)
 		return NULL;
-	/* two 8-way choices keep inserts succeeding up to ~90% load */
-	want = ((uint64_t)conf->capacity * 5 / 4 + BUCKET_WAYS - 1) / BUCKET_WAYS;
+	/*
+	 * Two 8-way choices at most half full: an insert finding both of its
+	 * buckets full (and pushing out a live flow early) becomes very rare.
+	 * Buckets are an eighth of the entries' memory, so the headroom is
+	 * cheap.
+	 */
+	want = ((uint64_t)conf->capacity * 2 + BUCKET_WAYS - 1) / BUCKET_WAYS;
 	while (nb < want)
 		nb <<= 1;
 	ft->bmask = (uint32_t)(nb - 1);
@@ -90,7 +106,10 @@ umbra_flow_table_create(const struct umbra_flow_table_conf *conf)
 	ft->emit = conf->emit;
 	ft->emit_arg = conf->emit_arg;
 	/* a secret seed: the traffic is chosen by attackers */
-	if (getrandom(ft->seed, sizeof(ft->seed), GRND_NONBLOCK) != sizeof(ft->seed)) {
+	if (conf->seed != 0) {
+		for (i = 0; i < 5; i++)
+			ft->seed[i] = fmix64(conf->seed + i);
+	} else if (getrandom(ft->seed, sizeof(ft->seed), GRND_NONBLOCK) != sizeof(ft->seed)) {
 		struct timespec ts;
 
 		clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -112,17 +131,6 @@ umbra_flow_table_free(struct umbra_flow_table *ft)
 		munmap(ft->entries, ft->entries_size);
 	free(ft->free_stack);
 	free(ft);
-}
-
-static inline uint64_t
-fmix64(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ull;
-	x ^= x >> 33;
-	return x;
 }
 
 /* Seeded: five independent multiplies, then one finalizer. */

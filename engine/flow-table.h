@@ -50,6 +50,7 @@ struct umbra_flow_table_conf {
 	uint64_t active_ns;      /* active timeout */
 	umbra_flow_emit_fn emit; /* where finished records go */
 	void *emit_arg;
+	uint64_t seed;           /* hash seed; 0 = random (tests fix it) */
 };
 
 struct umbra_flow_table_stats {

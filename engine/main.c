@@ -27,7 +27,11 @@
 #include <rte_mbuf_dyn.h>
 #include <rte_version.h>
 
+#include "ctl-privilege.h"
+#include "ctl-metrics.h"
+#include "ctl-telemetry.h"
 #include "engine.h"
+#include "export-setup.h"
 
 #define PCAP_VDEV "net_pcap_umbra"
 
@@ -112,7 +116,7 @@ pcap_probe(const char *path, struct pcap_info *pi)
 /* EAL arguments for the replay shorthand: no hugepages, no PCI. */
 static int
 shorthand_eal_args(char *prog, char **eal, char *lcores, size_t lcores_len,
-		   char *prefix, size_t prefix_len)
+		   char *prefix, size_t prefix_len, int telemetry)
 {
 	cpu_set_t set;
 	int c0 = -1, c1 = -1, cpu, n = 0;
@@ -138,7 +142,8 @@ shorthand_eal_args(char *prog, char **eal, char *lcores, size_t lcores_len,
 	eal[n++] = (char *)"--no-huge";
 	eal[n++] = (char *)"--no-pci";
 	eal[n++] = (char *)"--no-shconf";
-	eal[n++] = (char *)"--no-telemetry";
+	if (!telemetry)
+		eal[n++] = (char *)"--no-telemetry";
 	eal[n++] = prefix;
 	eal[n++] = (char *)"-m";
 	eal[n++] = (char *)"64";
@@ -168,6 +173,18 @@ safe_pcap_path(const char *path, char *out, size_t len, char *linkdir, size_t dl
 	if (symlink(abs, out) != 0)
 		return -errno;
 	return 0;
+}
+
+/* Sink counters for the report (live, or final once the writer ended). */
+static void
+report_sinks(struct umbra_report *rep, struct umbra_writer_ctx *wc)
+{
+	unsigned i;
+
+	rep->nsinks = wc->nsinks;
+	for (i = 0; i < wc->nsinks; i++)
+		rep->sink_name[i] = wc->sinks[i].ops->name;
+	umbra_writer_sink_stats(wc, rep->sink);
 }
 
 struct scalars {
@@ -216,10 +233,13 @@ main(int argc, char **argv)
 	char **eal = argv, **uargv;
 	int eal_argc, uargc, sep, rc, status_tty, exit_code = 0;
 	struct pcap_info pi = { .link = UMBRA_LINK_ETHERNET };
+	struct umbra_privilege priv;
 	struct rte_mempool *pool = NULL;
 	struct umbra_dump_writer_conf dwc;
 	struct umbra_counters *total;
 	struct umbra_report rep;
+	struct umbra_metrics *metrics = NULL;
+	struct umbra_classify *classify = NULL;
 	struct scalars prev, cur;
 	struct umbra_port_stats ps, prev_ps;
 	const char *prefixes[UMBRA_DARKNET_MAX];
@@ -271,8 +291,33 @@ main(int argc, char **argv)
 			return 2;
 		}
 	}
+	if (cfg.user[0] != '\0' &&
+	    umbra_privilege_resolve(cfg.user, &priv, err, sizeof(err)) != 0) {
+		fprintf(stderr, "umbra: %s\n", err);
+		return 2;
+	}
 	if (cfg.pcap[0] != '\0' && pcap_probe(cfg.pcap, &pi) != 0)
 		return 1;
+	/* classifiers, p0f database and signatures: a bad file stops here */
+	if (umbra_classify_from_config(&cfg, &classify, err, sizeof(err)) != 0) {
+		fprintf(stderr, "umbra: %s\n", err);
+		return 2;
+	}
+	/* export sinks and the metrics listener: a bad URL or a busy port
+	 * is refused before anything starts */
+	if (umbra_sinks_open(&cfg, wc.sinks, &wc.nsinks, err, sizeof(err)) != 0) {
+		fprintf(stderr, "umbra: %s\n", err);
+		return 2;
+	}
+	if (cfg.metrics[0] != '\0' &&
+	    (metrics = umbra_metrics_start(cfg.metrics, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "umbra: %s\n", err);
+		return 2;
+	}
+	if (cfg.telemetry && (rc = umbra_telemetry_register()) != 0) {
+		fprintf(stderr, "umbra: cannot register telemetry commands: %s\n", strerror(-rc));
+		return 1;
+	}
 
 	if (eal_argc == 0) {
 		if (cfg.pcap[0] == '\0') {
@@ -281,9 +326,16 @@ main(int argc, char **argv)
 			return 2;
 		}
 		eal_argc = shorthand_eal_args(argv[0], eal_argv, lcores, sizeof(lcores),
-					      fprefix, sizeof(fprefix));
+					      fprefix, sizeof(fprefix), cfg.telemetry);
 		eal = eal_argv;
 	}
+	/*
+	 * From here a signal stops the engine cleanly whenever it comes: the
+	 * workers see quit at their first burst and drain what they hold.
+	 */
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	umask(027); /* dumps, --stats-json, anything else: at most 0640 */
 	rc = rte_eal_init(eal_argc, eal);
 	if (rc < 0) {
 		fprintf(stderr, "umbra: DPDK EAL initialisation failed: %s\n",
@@ -333,6 +385,14 @@ main(int argc, char **argv)
 	}
 	if (cfg.backpressure < 0)
 		cfg.backpressure = cfg.pcap[0] != '\0';
+	/* devices and memory are mapped: nothing below needs root */
+	if (cfg.user[0] != '\0' &&
+	    umbra_privilege_drop(&priv, cfg.out_dir, err, sizeof(err)) != 0) {
+		fprintf(stderr, "umbra: %s\n", err);
+		umbra_port_teardown(port);
+		rte_eal_cleanup();
+		return 1;
+	}
 
 	for (i = 0; i < nw; i++) {
 		struct umbra_worker_conf wcf;
@@ -346,6 +406,8 @@ main(int argc, char **argv)
 		wcf.active_ns = (uint64_t)cfg.active_timeout_s * 1000000000ull;
 		wcf.ring = rings[i];
 		wcf.backpressure = cfg.backpressure;
+		wcf.classify = classify;
+		wcf.lcore = i;
 		/* replay: date the records for the writer every 100 ms of capture */
 		wcf.mark_ns = clock_kind == UMBRA_CLOCK_PCAP_US ? 100000000ull : 0;
 		lcs[i].w = rings[i] != NULL ? umbra_worker_create(&wcf) : NULL;
@@ -390,14 +452,14 @@ main(int argc, char **argv)
 	wc.rings = rings;
 	wc.nrings = nw;
 	wc.capture_clock = clock_kind == UMBRA_CLOCK_PCAP_US;
+	wc.delay_us = cfg.writer_delay_us;
+	wc.out_dir = cfg.out_dir;
 	if ((rc = umbra_writer_start(&wc)) != 0) {
 		fprintf(stderr, "umbra: cannot start the writer thread: %s\n", strerror(-rc));
 		rte_eal_cleanup();
 		return 1;
 	}
 
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
 	status_tty = cfg.status > 0 || (cfg.status < 0 && isatty(STDERR_FILENO));
 
 	i = 0;
@@ -465,6 +527,7 @@ main(int argc, char **argv)
 					umbra_counters_add(total, cnts[i]);
 				memset(&rep, 0, sizeof(rep));
 				rep.cfg = &cfg;
+	rep.classify = classify;
 				rep.total = total;
 				umbra_port_stats(port, &rep.port);
 				rep.writer.records = atomic_load(&wc.records_written);
@@ -475,6 +538,7 @@ main(int argc, char **argv)
 				rep.time_source = clock_kind == UMBRA_CLOCK_PCAP_US ? "capture" : "clock";
 				rep.rx_pps = (double)(total->rx_packets - last_status_rx) /
 					     (now - last_status_t);
+				report_sinks(&rep, &wc);
 				umbra_stats_publish(&rep);
 				if (status_tty)
 					umbra_report_status_line(&rep, rep.rx_pps, stderr);
@@ -526,6 +590,7 @@ main(int argc, char **argv)
 		umbra_counters_add(total, cnts[i]);
 	memset(&rep, 0, sizeof(rep));
 	rep.cfg = &cfg;
+	rep.classify = classify;
 	rep.total = total;
 	rep.port = ps;
 	rep.writer = wc.final;
@@ -535,11 +600,22 @@ main(int argc, char **argv)
 	rep.time_source = clock_kind == UMBRA_CLOCK_PCAP_US ? "capture" : "clock";
 	if (rep.writer.write_errors != 0)
 		exit_code = 1;
+	report_sinks(&rep, &wc);
 	umbra_stats_publish(&rep);
 	if (cfg.stats_json[0] != '\0' && umbra_report_json(&rep, cfg.stats_json) != 0)
 		exit_code = 1;
 	if (!cfg.quiet)
 		umbra_report_summary(&rep, stdout);
+	if (cfg.linger_s != 0 && !quit) {
+		/* --linger: final totals stay readable (metrics, telemetry) */
+		const struct timespec nap = { 0, 100 * 1000 * 1000 };
+		double until = wall_now() + cfg.linger_s;
+
+		fflush(stdout);
+		while (!quit && wall_now() < until)
+			nanosleep(&nap, NULL);
+	}
+	umbra_metrics_stop(metrics);
 
 	umbra_port_teardown(port);
 	for (i = 0; i < nw; i++) {
@@ -548,6 +624,7 @@ main(int argc, char **argv)
 		free(lcs[i].scratch);
 	}
 	umbra_counters_free(total);
+	umbra_classify_free(classify);
 	if (linkdir[0] != '\0') {
 		unlink(pcap_path);
 		rmdir(linkdir);

@@ -10,6 +10,14 @@
 #define TH_RST 0x04
 #define TH_ACK 0x10
 
+/*
+ * While a flow is live, reserved[0] of its record holds worker-private
+ * state; it is zeroed before the record leaves the worker.
+ */
+#define REC_STATE(r) ((r)->reserved[0])
+#define REC_SYN_SEEN 0x01     /* the first SYN was recorded */
+#define REC_PAYLOAD_SEEN 0x02 /* a packet with payload was seen */
+
 static void flush_out(struct umbra_worker *w);
 
 /* Capture time moved on by mark_ns: tell the writer (replay only). */
@@ -32,7 +40,11 @@ emit_record(void *arg, struct umbra_flow_record *rec)
 	struct umbra_worker *w = arg;
 	struct umbra_counters *c = w->cnt;
 	uint32_t tags = rec->tags;
+	unsigned i;
 
+	REC_STATE(rec) = 0;
+	for (i = 0; i < w->cls.nfin; i++)
+		w->cls.fin[i].fn(w->cls.fin[i].lctx, rec);
 	c->flows_exported++;
 	c->exported_packets += rec->packets;
 	if (rec->end_reason == UMBRA_END_EVICTED)
@@ -113,6 +125,16 @@ umbra_worker_create(const struct umbra_worker_conf *conf)
 	fc.emit = emit_record;
 	fc.emit_arg = w;
 	w->ft = w->cnt != NULL ? umbra_flow_table_create(&fc) : NULL;
+	if (w->ft != NULL && conf->classify != NULL) {
+		int rc = umbra_classify_lcore_init(conf->classify, conf->lcore, &w->cls);
+
+		if (rc != 0) {
+			umbra_worker_free(w);
+			errno = -rc;
+			return NULL;
+		}
+		w->cl = conf->classify;
+	}
 	if (w->ft == NULL) {
 		int err = errno;
 
@@ -129,6 +151,8 @@ umbra_worker_free(struct umbra_worker *w)
 	if (w == NULL)
 		return;
 	umbra_flow_table_free(w->ft);
+	if (w->cl != NULL)
+		umbra_classify_lcore_fini(w->cl, &w->cls);
 	umbra_counters_free(w->cnt);
 	free(w);
 }
@@ -218,10 +242,58 @@ record_syn(struct umbra_flow_record *r, const struct umbra_pkt *p)
 	r->syn_nopts = (uint8_t)(n > 255 ? 255 : n);
 }
 
-static inline int
-syn_seen(const struct umbra_flow_record *r)
+/* The classifiers' view of a parsed packet (include/umbra/plugin.h). */
+static inline void
+make_view(struct umbra_plugin_pkt *v, const struct umbra_pkt *p)
 {
-	return (r->syn_window | r->syn_mss | r->syn_nopts | r->syn_ttl) != 0;
+	v->l3 = p->l3;
+	v->l4 = p->l4;
+	v->payload = p->payload;
+	v->src = p->src;
+	v->dst = p->dst;
+	v->tcp_opts = p->tcp_opts;
+	v->payload_len = p->payload_len;
+	v->ip_bytes = p->ip_bytes;
+	v->tcp_seq = p->tcp_seq;
+	v->tcp_ack = p->tcp_ack;
+	v->sport = p->sport;
+	v->dport = p->dport;
+	v->ip_id = p->ip_id;
+	v->tcp_window = p->tcp_window;
+	v->family = p->family;
+	v->proto = p->proto;
+	v->ttl = p->ttl;
+	v->tcp_flags = p->tcp_flags;
+	v->tcp_opts_len = p->tcp_opts_len;
+	v->ip_opts_len = p->ip_opts_len;
+	v->frag = p->frag;
+	v->tos = p->tos;
+	v->ip_flags = p->ip_flags;
+}
+
+/* Hand the burst to every classifier, in registration order. */
+static void
+run_classifiers(struct umbra_worker *w, const struct umbra_pkt *pk,
+		struct umbra_flow_entry *const *ent, const uint8_t *pflags,
+		unsigned m, uint64_t now)
+{
+	struct umbra_plugin_pkt view[UMBRA_BURST_MAX];
+	struct umbra_flow_record *rec[UMBRA_BURST_MAX];
+	struct umbra_plugin_burst b;
+	unsigned i;
+
+	for (i = 0; i < m; i++) {
+		make_view(&view[i], &pk[i]);
+		rec[i] = ent[i] != NULL ? &ent[i]->rec : NULL;
+	}
+	b.n = m;
+	b.pkt = view;
+	b.rec = rec;
+	b.pflags = pflags;
+	b.counters = w->cnt->cls;
+	b.now_ns = now;
+	for (i = 0; i < w->cls.ncls; i++)
+		w->cls.cls[i].fn(w->cls.cls[i].lctx, &b);
 }
 
 void
@@ -233,6 +305,7 @@ umbra_worker_burst(struct umbra_worker *w, const uint8_t *const *data,
 	struct umbra_flow_key keys[UMBRA_BURST_MAX];
 	struct umbra_flow_entry *ent[UMBRA_BURST_MAX];
 	uint8_t created[UMBRA_BURST_MAX];
+	uint8_t pflags[UMBRA_BURST_MAX];
 	uint8_t cls[UMBRA_BURST_MAX];
 	uint64_t ts[UMBRA_BURST_MAX];
 	uint64_t now = w->now_ns;
@@ -321,6 +394,7 @@ umbra_worker_burst(struct umbra_worker *w, const uint8_t *const *data,
 		struct umbra_flow_entry *e = ent[i];
 		struct umbra_flow_record *r;
 
+		pflags[i] = 0;
 		if (__builtin_expect(e == NULL, 0)) {
 			/* no flow could be made: a one-packet record, dropped */
 			c->records_dropped++;
@@ -329,6 +403,7 @@ umbra_worker_burst(struct umbra_worker *w, const uint8_t *const *data,
 		}
 		r = &e->rec;
 		if (created[i]) {
+			pflags[i] = UMBRA_PLUGIN_PKT_FIRST;
 			c->flows_created++;
 			r->first_ns = ts[i];
 			r->last_ns = ts[i];
@@ -349,9 +424,19 @@ umbra_worker_burst(struct umbra_worker *w, const uint8_t *const *data,
 		if (p->frag != UMBRA_FRAG_NONE)
 			r->tags |= UMBRA_TAG_FRAGMENT;
 		if (p->proto == 6 && p->l4 != NULL &&
-		    (p->tcp_flags & (TH_SYN | TH_ACK)) == TH_SYN && !syn_seen(r))
+		    (p->tcp_flags & (TH_SYN | TH_ACK)) == TH_SYN &&
+		    !(REC_STATE(r) & REC_SYN_SEEN)) {
 			record_syn(r, p);
+			REC_STATE(r) |= REC_SYN_SEEN;
+			pflags[i] |= UMBRA_PLUGIN_PKT_FIRST_SYN;
+		}
+		if (p->payload_len > 0 && !(REC_STATE(r) & REC_PAYLOAD_SEEN)) {
+			REC_STATE(r) |= REC_PAYLOAD_SEEN;
+			pflags[i] |= UMBRA_PLUGIN_PKT_FIRST_PAYLOAD;
+		}
 	}
+	if (w->cls.ncls > 0)
+		run_classifiers(w, pk, ent, pflags, m, now);
 expire:
 	umbra_flow_expire(w->ft, now, UMBRA_EXPIRE_MAX);
 	c->flows_active = umbra_flow_table_active(w->ft);

@@ -12,6 +12,7 @@
 #include <stdalign.h>
 #include <stdint.h>
 
+#include "classify.h"
 #include "filter-darknet.h"
 #include "flow-table.h"
 #include "parse-pkt.h"
@@ -41,6 +42,13 @@ struct umbra_worker_conf {
 	 * how far ahead the worker has read. 0 = no marks (live: wall clock).
 	 */
 	uint64_t mark_ns;
+	/*
+	 * Classification registry (engine/classify.h), or NULL for none
+	 * (--no-classify). The worker takes its per-lcore table of
+	 * callbacks from it at creation; lcore is passed to lcore_init.
+	 */
+	struct umbra_classify *classify;
+	unsigned lcore;
 };
 
 /* A ring entry that is a clock mark, not a flow record. */
@@ -61,6 +69,8 @@ struct umbra_worker {
 	uint64_t now_ns;
 	uint64_t mark_ns;
 	uint64_t next_mark;
+	struct umbra_classify *cl;
+	struct umbra_classify_lcore cls; /* callbacks, chosen once at start */
 	struct umbra_flow_record out[UMBRA_EMIT_BATCH];
 };
 

@@ -31,6 +31,9 @@ enum umbra_class {
 	UMBRA_CLASS_MAX
 };
 
+/* Counters registered by classifiers (engine/classify.h), by index. */
+#define UMBRA_CLS_COUNTERS_MAX 1024
+
 /* Per-sensor slots for addresses without a direct slot (IPv6). */
 #define UMBRA_SENSOR_HASH_SIZE 4096
 
@@ -56,6 +59,8 @@ struct umbra_counters {
 	uint64_t class_packets[UMBRA_CLASS_MAX];
 	uint64_t fragment_packets;
 	uint64_t tag_flows[UMBRA_TAG_BIT_MAX]; /* exported flows per tag */
+	/* classifier counters: p0f SYNs per label, matches per signature... */
+	uint64_t cls[UMBRA_CLS_COUNTERS_MAX];
 	/* flow table and export */
 	uint64_t flows_created;
 	uint64_t flows_exported;    /* records handed to the ring */

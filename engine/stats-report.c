@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "classify.h"
 #include "engine.h"
 
 struct port_count {
@@ -176,6 +177,13 @@ umbra_report_json(const struct umbra_report *r, const char *path)
 	U64("rx_errors", r->port.ierrors);
 	U64("sensor_overflow_packets", t->sensor_overflow);
 #undef U64
+	fprintf(f, "  \"export\": {");
+	for (i = 0; i < r->nsinks; i++)
+		fprintf(f, "%s\"%s\": {\"records\": %" PRIu64 ", \"sent\": %" PRIu64
+			", \"dropped\": %" PRIu64 ", \"errors\": %" PRIu64 ", \"bytes\": %" PRIu64 "}",
+			i ? ", " : "", r->sink_name[i], r->sink[i].records, r->sink[i].sent,
+			r->sink[i].dropped, r->sink[i].errors, r->sink[i].bytes);
+	fprintf(f, "},\n");
 	fprintf(f, "  \"malformed\": {");
 	for (i = 1, first = 1; i < UMBRA_MAL_MAX; i++) {
 		fprintf(f, "%s\"%s\": %" PRIu64, first ? "" : ", ", umbra_malformed_name(i),
@@ -193,11 +201,23 @@ umbra_report_json(const struct umbra_report *r, const char *path)
 			t->class_packets[i]);
 	fprintf(f, "},\n  \"flows_by_tag\": {");
 	for (i = 0, first = 1; i < UMBRA_TAG_BIT_MAX; i++) {
-		const char *n = umbra_tag_name(i);
+		const char *n = r->classify != NULL ? umbra_classify_tag_name(r->classify, i) :
+						      umbra_tag_name(i);
 
 		if (n == NULL)
 			continue;
-		fprintf(f, "%s\"%s\": %" PRIu64, first ? "" : ", ", n, t->tag_flows[i]);
+		fprintf(f, "%s", first ? "" : ", ");
+		json_str(f, n);
+		fprintf(f, ": %" PRIu64, t->tag_flows[i]);
+		first = 0;
+	}
+	/* p0f labels (SYNs per label), signature matches, plugin counters */
+	fprintf(f, "},\n  \"classifier_counters\": {");
+	for (i = 0, first = 1; i < umbra_classify_ncounters(r->classify) &&
+			       i < UMBRA_CLS_COUNTERS_MAX; i++) {
+		fprintf(f, "%s", first ? "" : ", ");
+		json_str(f, umbra_classify_counter_name(r->classify, i));
+		fprintf(f, ": %" PRIu64, t->cls[i]);
 		first = 0;
 	}
 	fprintf(f, "},\n");
@@ -301,6 +321,10 @@ umbra_report_summary(const struct umbra_report *r, FILE *out)
 		" packets)\n", t->records_dropped, t->records_dropped_packets);
 	fprintf(out, "  write errors (disk)            %12" PRIu64 " records\n",
 		r->writer.records_lost);
+	for (i = 0; i < r->nsinks; i++)
+		fprintf(out, "  export %-8s (lost)          %12" PRIu64 " of %" PRIu64
+			" records (%" PRIu64 " errors)\n",
+			r->sink_name[i], r->sink[i].dropped, r->sink[i].records, r->sink[i].errors);
 	fprintf(out, "  malformed, by reason:\n");
 	for (i = 1; i < UMBRA_MAL_MAX; i++)
 		if (t->malformed[i])

@@ -5,6 +5,7 @@
  * engine clock. Off the hot path: it may block on disk and sleep.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -30,6 +31,22 @@ publish(struct umbra_writer_ctx *wc)
 	umbra_dump_writer_stats(wc->dw, &st);
 	atomic_store_explicit(&wc->records_written, st.records, memory_order_relaxed);
 	atomic_store_explicit(&wc->bytes_written, st.bytes, memory_order_relaxed);
+	for (unsigned i = 0; i < wc->nsinks; i++) {
+		struct umbra_sink_stats ss;
+
+		wc->sinks[i].ops->stats(wc->sinks[i].ctx, &ss);
+		pthread_mutex_lock(&wc->sink_lock);
+		wc->sink_live[i] = ss;
+		pthread_mutex_unlock(&wc->sink_lock);
+	}
+}
+
+void
+umbra_writer_sink_stats(struct umbra_writer_ctx *wc, struct umbra_sink_stats *out)
+{
+	pthread_mutex_lock(&wc->sink_lock);
+	memcpy(out, wc->sink_live, sizeof(wc->sink_live[0]) * wc->nsinks);
+	pthread_mutex_unlock(&wc->sink_lock);
 }
 
 /* The same records to every export sink; each counts its own losses. */
@@ -42,12 +59,54 @@ to_sinks(struct umbra_writer_ctx *wc, const struct umbra_flow_record *recs, unsi
 		(void)wc->sinks[i].ops->records(wc->sinks[i].ctx, recs, n);
 }
 
+/*
+ * A failed write is counted inside the dump writer (write_errors,
+ * records_lost) and goes into the next interval frame; say so once per
+ * episode, not once per block, and say when writing works again.
+ */
+static void
+note_write(struct umbra_writer_ctx *wc, int rc)
+{
+	struct umbra_dump_writer_stats st;
+
+	if (rc < 0 && !wc->failing) {
+		umbra_dump_writer_stats(wc->dw, &st);
+		fprintf(stderr, "umbra: writing dump files in '%s' failed: %s; records are dropped and counted until writing succeeds\n",
+			wc->out_dir != NULL ? wc->out_dir : ".", strerror(-rc));
+		wc->failing = 1;
+	} else if (rc == 0 && wc->failing) {
+		umbra_dump_writer_stats(wc->dw, &st);
+		if (st.records > wc->records_at_failure) {
+			fprintf(stderr, "umbra: writing dump files resumed (%llu records lost so far)\n",
+				(unsigned long long)st.records_lost);
+			wc->failing = 0;
+		}
+	}
+	if (rc < 0) {
+		umbra_dump_writer_stats(wc->dw, &st);
+		wc->records_at_failure = st.records;
+	}
+}
+
 static void
 add_records(struct umbra_writer_ctx *wc, const struct umbra_flow_record *recs, unsigned n)
 {
-	/* a failed write is counted inside the dump writer */
-	(void)umbra_dump_writer_add(wc->dw, recs, n);
+	note_write(wc, umbra_dump_writer_add(wc->dw, recs, n));
 	to_sinks(wc, recs, n);
+}
+
+/* Fold an interval that could not be written into the next one. */
+static void
+carry_interval(struct umbra_interval *into, const struct umbra_interval *from)
+{
+	uint64_t *d = &into->rx_packets;
+	const uint64_t *f = &from->rx_packets;
+	unsigned k, n = (unsigned)((sizeof(*into) - offsetof(struct umbra_interval, rx_packets)) /
+				   sizeof(uint64_t));
+
+	into->start_ns = from->start_ns;
+	for (k = 0; k < n; k++)
+		d[k] += f[k];
 }
 
 static int
@@ -58,9 +117,26 @@ drain_intervals(struct umbra_writer_ctx *wc)
 	int n = 0;
 
 	while (tail != head) {
+		struct umbra_interval iv = wc->iv[tail % UMBRA_IV_RING];
+		struct umbra_dump_writer_stats st;
+		int rc;
+
 		/* the interval's records are in the block flushed before it */
-		(void)umbra_dump_writer_flush(wc->dw);
-		(void)umbra_dump_writer_interval(wc->dw, &wc->iv[tail % UMBRA_IV_RING]);
+		note_write(wc, umbra_dump_writer_flush(wc->dw));
+		umbra_dump_writer_stats(wc->dw, &st);
+		iv.write_drops += st.records_lost - wc->lost_reported;
+		if (wc->have_carry)
+			carry_interval(&iv, &wc->carry);
+		rc = umbra_dump_writer_interval(wc->dw, &iv);
+		wc->last_iv_end = iv.end_ns;
+		if (rc == 0) {
+			wc->have_carry = 0;
+		} else {
+			/* disk full: keep the counts for the next frame that fits */
+			wc->carry = iv;
+			wc->have_carry = 1;
+		}
+		wc->lost_reported = st.records_lost;
 		for (unsigned i = 0; i < wc->nsinks; i++)
 			if (wc->sinks[i].ops->interval != NULL)
 				(void)wc->sinks[i].ops->interval(wc->sinks[i].ctx,
@@ -107,6 +183,32 @@ drain_rings(struct umbra_writer_ctx *wc)
 	return total;
 }
 
+/*
+ * Records drained after the last interval, and an interval that never
+ * fitted on the disk: one empty-span interval at the end of the file
+ * carries their losses, so the dump's write_drops add up to the total.
+ */
+static void
+close_losses(struct umbra_writer_ctx *wc)
+{
+	struct umbra_dump_writer_stats st;
+	struct umbra_interval iv;
+
+	note_write(wc, umbra_dump_writer_flush(wc->dw));
+	umbra_dump_writer_stats(wc->dw, &st);
+	if (st.records_lost == wc->lost_reported && !wc->have_carry)
+		return;
+	memset(&iv, 0, sizeof(iv));
+	iv.start_ns = iv.end_ns = wc->last_iv_end;
+	iv.write_drops = st.records_lost - wc->lost_reported;
+	if (wc->have_carry)
+		carry_interval(&iv, &wc->carry);
+	if (umbra_dump_writer_interval(wc->dw, &iv) == 0) {
+		wc->have_carry = 0;
+		wc->lost_reported = st.records_lost;
+	}
+}
+
 static void *
 writer_main(void *arg)
 {
@@ -126,6 +228,13 @@ writer_main(void *arg)
 		for (unsigned i = 0; i < wc->nsinks; i++)
 			if (wc->sinks[i].ops->tick != NULL)
 				wc->sinks[i].ops->tick(wc->sinks[i].ctx, wall_clock_ns());
+		if (wc->delay_us != 0 && got != 0) {
+			/* --writer-delay-us: a slow disk, for overload tests */
+			const struct timespec d = { wc->delay_us / 1000000,
+						    (long)(wc->delay_us % 1000000) * 1000 };
+
+			nanosleep(&d, NULL);
+		}
 		if (got == 0) {
 			if (stopping) {
 				/* workers are done: one last pass catches stragglers */
@@ -137,6 +246,7 @@ writer_main(void *arg)
 		}
 	}
 	drain_intervals(wc);
+	close_losses(wc);
 	wc->error = umbra_dump_writer_close(wc->dw, &wc->final);
 	for (unsigned i = 0; i < wc->nsinks; i++) {
 		const struct umbra_sink *k = &wc->sinks[i];
@@ -144,6 +254,9 @@ writer_main(void *arg)
 		if (k->ops->flush != NULL)
 			k->ops->flush(k->ctx);
 		k->ops->stats(k->ctx, &wc->sink_final[i]);
+		pthread_mutex_lock(&wc->sink_lock);
+		wc->sink_live[i] = wc->sink_final[i];
+		pthread_mutex_unlock(&wc->sink_lock);
 		k->ops->close(k->ctx);
 	}
 	wc->dw = NULL;
@@ -156,6 +269,7 @@ umbra_writer_start(struct umbra_writer_ctx *wc)
 {
 	int rc;
 
+	pthread_mutex_init(&wc->sink_lock, NULL);
 	atomic_store(&wc->stop, 0);
 	atomic_store(&wc->alive, 1);
 	atomic_store(&wc->iv_head, 0);

@@ -278,6 +278,7 @@ class Gen:
         self.m_flows = set()
         self.m_cat = {}
         self.m_fp = {}
+        self.m_ftags = {}   # flow -> [first time, first-packet tags, fragment]
         self.m_misc = {"vlan_8021q_packets": 0, "qinq_packets": 0,
                        "ipv6_darknet_packets": 0,
                        "ipv4_first_fragments": 0, "ipv4_later_fragments": 0,
@@ -492,6 +493,7 @@ class Gen:
             e[0] += 1
             e[1] += ipbytes
         self.m_flows.add((v6, src, dst, proto, sport, dport))
+        self.flow_tag_note((v6, src, dst, proto, sport, dport), t, l3, v6)
         self.darknet_packets += 1
         self.darknet_bytes += ipbytes
         self.m_cat[self.cat] = self.m_cat.get(self.cat, 0) + 1
@@ -500,6 +502,126 @@ class Gen:
         if self.tags:
             key = "qinq_packets" if len(self.tags) == 2 else "vlan_8021q_packets"
             self.m_misc[key] += 1
+
+    # ---- flow tags (docs/CLASSIFY.md), computed from the bytes we emit,
+    # independently of the engine: the first packet of a flow decides
+    # class, tool and source tags; "fragment" is any fragment in the flow.
+    BOGON4 = [(0x00000000, 8), (0x0a000000, 8), (0x64400000, 10),
+              (0x7f000000, 8), (0xa9fe0000, 16), (0xac100000, 12),
+              (0xc0000000, 24), (0xc0000200, 24), (0xc0586300, 24),
+              (0xc0a80000, 16), (0xc6120000, 15), (0xc6336400, 24),
+              (0xcb007100, 24), (0xe0000000, 4), (0xf0000000, 4)]
+    BOGON6 = [(0x2001 << 112, 23), (0x20010db8 << 96, 32), (0x2002 << 112, 16),
+              (0x3ffe << 112, 16), (0x3fff << 112, 20)]
+
+    def bogon(self, v6, a):
+        if not v6:
+            return any((a >> (32 - n)) == (net >> (32 - n)) for net, n in self.BOGON4)
+        if (a >> 125) != 1:
+            return True
+        return any((a >> (128 - n)) == (net >> (128 - n)) for net, n in self.BOGON6)
+
+    def first_tags(self, l3, v6):
+        tags = set()
+        if v6:
+            src = int.from_bytes(l3[8:24], "big")
+            dst = int.from_bytes(l3[24:40], "big")
+            nh, off, frag_later = l3[6], 40, False
+            while nh in (0, 43, 60, 44):
+                if nh == 44:
+                    if (l3[off + 2] << 8 | l3[off + 3]) & 0xFFF8:
+                        frag_later = True
+                    nh, off = l3[off], off + 8
+                else:
+                    nh, off = l3[off], off + 8 + l3[off + 1] * 8
+            proto, l4, ttl, ipid = nh, (None if frag_later else off), l3[7], None
+            in_dn = self.in_darknet6(src)
+            impossible = (src == dst or (src >> 120) == 0xFF or src in (0, 1))
+        else:
+            src = int.from_bytes(l3[12:16], "big")
+            dst = int.from_bytes(l3[16:20], "big")
+            ihl = (l3[0] & 15) * 4
+            fo = (l3[6] << 8 | l3[7]) & 0x1FFF
+            proto, l4, ttl = l3[9], (None if fo else ihl), l3[8]
+            ipid = l3[4] << 8 | l3[5]
+            in_dn = self.in_darknet4(src)
+            impossible = (src == dst or (src >> 28) == 0xE or src == 0xFFFFFFFF
+                          or (src >> 24) == 127 or src == 0)
+        if self.bogon(v6, src):
+            tags.add("bogon")
+        if in_dn or impossible:
+            tags.add("spoofed")
+        known = proto in (P_TCP, P_UDP, P_ICMP, P_ICMP6)
+        if l4 is None or not known:
+            tags.add("other")
+            return tags
+        syn = False
+        if proto == P_TCP:
+            fl = l3[l4 + 13]
+            syn = (fl & 0x16) == 0x02
+            if syn:
+                tags.add("scan")
+            elif (fl & 0x12) == 0x12 or (fl & 0x04):
+                tags.add("backscatter")
+            else:
+                tags.add("other")
+        elif proto == P_UDP:
+            sport = l3[l4] << 8 | l3[l4 + 1]
+            pay = l3[l4 + 8:]
+            tags.add("backscatter" if sport == 53 and len(pay) >= 3 and pay[2] & 0x80
+                     else "scan")
+        elif proto == P_ICMP:
+            typ = l3[l4]
+            tags.add("scan" if typ in (8, 10, 13, 15, 17) else
+                     "backscatter" if typ in (0, 3, 4, 5, 11, 12, 14, 16, 18) else "other")
+        else:
+            typ = l3[l4]
+            tags.add("scan" if typ in (128, 133, 135) else
+                     "backscatter" if typ in (1, 2, 3, 4, 129) else "other")
+        if ipid == 54321 and (proto != P_TCP or syn):
+            tags.add("zmap")
+        if proto == P_TCP and syn:
+            doff = (l3[l4 + 12] >> 4) * 4
+            win = l3[l4 + 14] << 8 | l3[l4 + 15]
+            seq = int.from_bytes(l3[l4 + 4:l4 + 8], "big")
+            dport = l3[l4 + 2] << 8 | l3[l4 + 3]
+            if win == 65535 and doff == 20:
+                tags.add("zmap")
+            if not v6:
+                if ipid == ((dst ^ dport ^ seq) & 0xFFFF):
+                    tags.add("masscan")
+                if seq == dst:
+                    tags.add("mirai")
+            if ttl > 128 and doff == 20:
+                tags.add("large_scan")
+        return tags
+
+    def is_fragment(self, l3, v6):
+        if not v6:
+            return ((l3[6] << 8 | l3[7]) & 0x3FFF) != 0
+        nh, off = l3[6], 40
+        while nh in (0, 43, 60, 44):
+            if nh == 44:
+                return True
+            nh, off = l3[off], off + 8 + l3[off + 1] * 8
+        return False
+
+    def flow_tag_note(self, key, t, l3, v6):
+        e = self.m_ftags.get(key)
+        frag = self.is_fragment(l3, v6)
+        if e is None:
+            self.m_ftags[key] = [t, self.first_tags(l3, v6), frag]
+            return
+        if t < e[0]:
+            e[0], e[1] = t, self.first_tags(l3, v6)
+        e[2] = e[2] or frag
+
+    def flow_tag_counts(self):
+        out = {}
+        for _, tags, frag in self.m_ftags.values():
+            for x in tags | ({"fragment"} if frag else set()):
+                out[x] = out.get(x, 0) + 1
+        return dict(sorted(out.items()))
 
     def emit_other(self, t, frame, what, kind=None):
         if self.full():
@@ -1177,6 +1299,7 @@ class Gen:
             "flows": len(self.m_flows),
             "categories": dict(sorted(self.m_cat.items())),
             "syn_fingerprints": dict(sorted(self.m_fp.items())),
+            "flow_tags": self.flow_tag_counts(),
             "misc": self.m_misc,
             "keys_columns": ["dst", "proto", "dport", "packets", "ip_bytes"],
             "keys": keys,

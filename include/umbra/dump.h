@@ -105,6 +105,133 @@ size_t umbra_dump_index(const struct umbra_dump_reader *r,
 void umbra_dump_set_time_range(struct umbra_dump_reader *r, uint64_t from_ns,
 			       uint64_t to_ns);
 
+
+/* ---- block-level access (format 1.0) ----------------------------------
+ *
+ * For readers that decompress blocks on several threads, or decode only
+ * the columns they need. One thread walks a file with
+ * umbra_dump_next_block(), which reads block headers but not their data;
+ * any number of threads, each with its own decoder, decode those blocks
+ * concurrently from the same reader (reads use pread and do not move the
+ * reader). The reader must stay open until they are done.
+ */
+
+/* A block's header, as stored in its block-header frame. */
+struct umbra_dump_block {
+	uint64_t offset;       /* file offset of the block-header frame */
+	uint64_t min_first_ns; /* smallest first_ns in the block */
+	uint64_t max_last_ns;  /* largest last_ns in the block */
+	uint32_t records;
+	uint32_t usize;        /* size of the columnar block */
+	uint32_t csize;        /* size of the zstd data frame that follows */
+	uint32_t data_crc;     /* CRC-32C of that data frame */
+	uint32_t seq;          /* block sequence number within the file */
+	uint16_t flags;
+	uint16_t codec;
+};
+
+/*
+ * Next block header, its data left unread. Returns 1 with *b filled, 0 at
+ * the end of the file, -EBADMSG on damage (as umbra_dump_next(): call
+ * again to continue after it). Intervals are collected on the way and the
+ * time range of umbra_dump_set_time_range() applies. Do not mix with
+ * umbra_dump_next() on one reader.
+ */
+int umbra_dump_next_block(struct umbra_dump_reader *r, struct umbra_dump_block *b);
+
+/* Where and why the reader last reported damage. */
+struct umbra_dump_damage_info {
+	uint64_t offset;  /* first damaged byte */
+	uint64_t length;  /* bytes skipped */
+	const char *what; /* static text: "block data CRC", "zstd frame", ... */
+};
+
+/* Returns 1 and fills *d if the reader has reported damage, else 0. */
+int umbra_dump_last_damage(const struct umbra_dump_reader *r,
+			   struct umbra_dump_damage_info *d);
+
+/* Columns for umbra_block_decode_view(). */
+enum umbra_col {
+	UMBRA_COL_SRC = 1u << 0,
+	UMBRA_COL_DST = 1u << 1,
+	UMBRA_COL_FIRST = 1u << 2,
+	UMBRA_COL_LAST = 1u << 3, /* implies UMBRA_COL_FIRST */
+	UMBRA_COL_SPORT = 1u << 4,
+	UMBRA_COL_DPORT = 1u << 5,
+	UMBRA_COL_PACKETS = 1u << 6,
+	UMBRA_COL_BYTES = 1u << 7,
+	UMBRA_COL_TTL = 1u << 8,
+	UMBRA_COL_IPID = 1u << 9,
+	UMBRA_COL_WINDOW = 1u << 10,
+	UMBRA_COL_PROFILE = 1u << 11,
+	UMBRA_COL_ALL = (1u << 12) - 1
+};
+
+/*
+ * A block decoded column by column, in the block's (sorted) record order.
+ * Arrays not requested are NULL. Records [0, n4) are IPv4 with their
+ * addresses in src4/dst4; records [n4, n) are the others, with their
+ * addresses in src16/dst16 (record n4 + i at byte 16 * i).
+ * The profile columns hold the fields that repeat per scanner: record i
+ * has family, proto, tcp_flags, end_reason, tags, syn_mss, syn_wscale,
+ * syn_ip_olen, syn_nopts, syn_olayout, syn_quirks, p0f_label, sig_id and
+ * syn_pclass of profiles[profile[i]]; the other fields of profiles[] are 0.
+ */
+struct umbra_block_view {
+	uint32_t n, n4;
+	const uint32_t *src4, *dst4; /* host byte order */
+	const uint8_t *src16, *dst16;
+	const uint64_t *first_ns, *last_ns, *bytes;
+	const uint16_t *sport, *dport, *ip_id, *syn_window;
+	const uint32_t *packets;
+	const uint8_t *ttl_min;
+	const uint32_t *profile;
+	uint32_t nprofiles;
+	const struct umbra_flow_record *profiles;
+};
+
+struct umbra_block_decoder;
+
+/*
+ * flags: UMBRA_DECODER_TRUST_CRC skips zstd's XXH64 content check (the
+ * CRC-32C of the compressed frame is still verified). NULL with errno.
+ */
+#define UMBRA_DECODER_TRUST_CRC 1u
+struct umbra_block_decoder *umbra_block_decoder_new(unsigned flags);
+void umbra_block_decoder_free(struct umbra_block_decoder *d);
+
+/*
+ * Read, verify, decompress and decode block b of reader r. Returns the
+ * record count and points *recs at records valid until the decoder's next
+ * call; -EBADMSG if the block is damaged, -EIO/-ENOMEM otherwise.
+ */
+long umbra_block_decode(struct umbra_block_decoder *d,
+			const struct umbra_dump_reader *r,
+			const struct umbra_dump_block *b,
+			const struct umbra_flow_record **recs);
+
+/* The same, decoding only the columns in cols (enum umbra_col bits). */
+long umbra_block_decode_view(struct umbra_block_decoder *d,
+			     const struct umbra_dump_reader *r,
+			     const struct umbra_dump_block *b, unsigned cols,
+			     struct umbra_block_view *v);
+
+/* Why the decoder's last call failed (static text), or NULL. */
+const char *umbra_block_decoder_error(const struct umbra_block_decoder *d);
+
+/*
+ * The block's compressed data frame, CRC-checked but not decompressed
+ * (for copying intact blocks). Returns csize; *data is valid until the
+ * decoder's next call.
+ */
+long umbra_block_read_raw(struct umbra_block_decoder *d,
+			  const struct umbra_dump_reader *r,
+			  const struct umbra_dump_block *b, const uint8_t **data);
+
+/* File size and the end of the block area (start of the index, or size). */
+void umbra_dump_extent(const struct umbra_dump_reader *r, uint64_t *size,
+		       uint64_t *data_end);
+
 #ifdef __cplusplus
 }
 #endif

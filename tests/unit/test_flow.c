@@ -36,6 +36,7 @@ make(struct sink *s, uint32_t cap, uint64_t idle, uint64_t active)
 	struct umbra_flow_table_conf c = {
 		.capacity = cap, .idle_ns = idle, .active_ns = active,
 		.emit = sink_emit, .emit_arg = s,
+		.seed = 12345, /* fixed: bucket placement is the same every run */
 	};
 	struct umbra_flow_table *ft;
 
@@ -255,6 +256,7 @@ test_capacity_eviction(void **state)
 	struct sink s;
 	struct umbra_flow_table *ft = make(&s, 64, 600 * SEC, 900 * SEC);
 	struct umbra_flow_table_stats st;
+	uint8_t evicted[64] = { 0 };
 	unsigned i;
 
 	(void)state;
@@ -262,11 +264,33 @@ test_capacity_eviction(void **state)
 		hit(ft, key4(i, 2, 3, 4, 6), (uint64_t)(i + 1) * SEC, NULL);
 	assert_int_equal(umbra_flow_table_active(ft), 64);
 	assert_int_equal(s.n, 0);
-	/* full: each new flow pushes out the least recently seen one */
+	/*
+	 * full: each new flow pushes out an old one. A capacity eviction takes
+	 * the least recently seen flow; when both candidate buckets of the new
+	 * key are full (the hash seed is random) the oldest flow of those two
+	 * buckets goes instead. Never one of the new flows.
+	 */
 	for (i = 0; i < 10; i++) {
+		struct umbra_flow_table_stats before;
+		uint32_t src;
+
+		umbra_flow_table_stats(ft, &before);
 		hit(ft, key4(1000 + i, 2, 3, 4, 6), 100 * SEC, NULL);
+		umbra_flow_table_stats(ft, &st);
+		assert_int_equal(s.n, i + 1);
 		assert_int_equal(s.last.end_reason, UMBRA_END_EVICTED);
-		assert_int_equal(memcmp(s.last.src, &i, 4), 0);
+		memcpy(&src, s.last.src, 4);
+		assert_true(src < 64);
+		if (st.evicted_bucket == before.evicted_bucket) {
+			/* the LRU head: the oldest flow not evicted yet */
+			uint32_t j, oldest = UINT32_MAX;
+
+			for (j = 0; j < 64 && oldest == UINT32_MAX; j++)
+				if (!evicted[j])
+					oldest = j;
+			assert_int_equal(src, oldest);
+		}
+		evicted[src] = 1;
 	}
 	assert_int_equal(umbra_flow_table_active(ft), 64);
 	umbra_flow_table_stats(ft, &st);

@@ -67,7 +67,8 @@ tcp4(struct frame *f, uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport
 	t[12] = (uint8_t)((5 + olen / 4) << 4);
 	t[13] = flags;
 	put16(t + 14, 29200);
-	memcpy(t + 20, opts, olen);
+	if (olen > 0)
+		memcpy(t + 20, opts, olen);
 }
 
 static void

@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * umbra-analyze: the one hash map every aggregation uses (24-byte keys,
+ * u64 values, open addressing with linear probing, half full at most),
+ * and HyperLogLog for --approx. Each worker thread owns its maps; they
+ * are merged on the main thread at the end, so nothing here locks.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analyze.h"
+#include "analyze-cmds.h"
+
+int an_map_grow(struct an_map *m)
+{
+	size_t cap = m->cap ? 2 * m->cap : 1024;
+	struct an_slot *ns = calloc(cap, sizeof(*ns));
+
+	if (!ns)
+		return -ENOMEM;
+	for (size_t i = 0; i < m->cap; i++) {
+		const struct an_slot *s = &m->s[i];
+		if ((s->k.a | s->k.b | s->k.c) == 0)
+			continue;
+		size_t j = an_key_hash(&s->k) & (cap - 1);
+		while (ns[j].k.a | ns[j].k.b | ns[j].k.c)
+			j = (j + 1) & (cap - 1);
+		ns[j] = *s;
+	}
+	free(m->s);
+	m->s = ns;
+	m->cap = cap;
+	return 0;
+}
+
+const uint64_t *an_map_find(const struct an_map *m, const struct an_key *k)
+{
+	if ((k->a | k->b | k->c) == 0)
+		return m->has_zero ? &m->zero_v : NULL;
+	if (!m->cap)
+		return NULL;
+	size_t mask = m->cap - 1, j = an_key_hash(k) & mask;
+	for (;;) {
+		const struct an_slot *s = &m->s[j];
+		if (s->k.a == k->a && s->k.b == k->b && s->k.c == k->c)
+			return &s->v;
+		if ((s->k.a | s->k.b | s->k.c) == 0)
+			return NULL;
+		j = (j + 1) & mask;
+	}
+}
+
+int an_map_merge(struct an_map *dst, const struct an_map *src, int or_values)
+{
+	for (size_t i = 0; i < src->cap; i++) {
+		const struct an_slot *s = &src->s[i];
+		if ((s->k.a | s->k.b | s->k.c) == 0)
+			continue;
+		uint64_t *v = an_map_get(dst, &s->k);
+		if (!v)
+			return -ENOMEM;
+		*v = or_values ? *v | s->v : *v + s->v;
+	}
+	if (src->has_zero) {
+		struct an_key z = {0, 0, 0};
+		uint64_t *v = an_map_get(dst, &z);
+		*v = or_values ? *v | src->zero_v : *v + src->zero_v;
+	}
+	return 0;
+}
+
+struct an_slot *an_map_items(const struct an_map *m, size_t *n)
+{
+	*n = 0;
+	if (!m->n)
+		return NULL;
+	struct an_slot *out = malloc(sizeof(*out) * m->n);
+	if (!out)
+		return NULL;
+	size_t k = 0;
+	for (size_t i = 0; i < m->cap; i++)
+		if (m->s[i].k.a | m->s[i].k.b | m->s[i].k.c)
+			out[k++] = m->s[i];
+	if (m->has_zero) {
+		memset(&out[k].k, 0, sizeof(out[k].k));
+		out[k++].v = m->zero_v;
+	}
+	*n = k;
+	return out;
+}
+
+void an_map_free(struct an_map *m)
+{
+	free(m->s);
+	memset(m, 0, sizeof(*m));
+}
+
+void an_hll_merge(struct an_hll *dst, const struct an_hll *src)
+{
+	for (size_t i = 0; i < sizeof(dst->reg); i++)
+		if (src->reg[i] > dst->reg[i])
+			dst->reg[i] = src->reg[i];
+}
+
+/* Flajolet et al. estimate with the small-range (linear counting) fix */
+double an_hll_count(const struct an_hll *h)
+{
+	const double m = (double)(1u << AN_HLL_P);
+	double sum = 0;
+	unsigned zeros = 0;
+
+	for (size_t i = 0; i < sizeof(h->reg); i++) {
+		sum += ldexp(1.0, -(int)h->reg[i]);
+		zeros += h->reg[i] == 0;
+	}
+	double alpha = 0.7213 / (1.0 + 1.079 / m);
+	double e = alpha * m * m / sum;
+	if (e <= 2.5 * m && zeros)
+		e = m * log(m / (double)zeros);
+	return e;
+}
+
+uint64_t an_addr_hash(const uint8_t *addr, int family)
+{
+	struct an_key k = {0, 0, (uint64_t)family};
+	memcpy(&k.a, addr, 8);
+	memcpy(&k.b, addr + 8, 8);
+	return an_key_hash(&k);
+}
+
+int an_map_absorb(struct an_map *dst, struct an_map *src, int or_values)
+{
+	if (dst->n == 0) {
+		free(dst->s);
+		*dst = *src;
+		memset(src, 0, sizeof(*src));
+		return 0;
+	}
+	int rc = an_map_merge(dst, src, or_values);
+	an_map_free(src);
+	return rc;
+}

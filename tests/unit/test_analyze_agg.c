@@ -1,0 +1,269 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Tests for the umbra-analyze building blocks: the aggregation map and
+ * HyperLogLog (analyze-map.c), prefix tables and names (analyze-group.c),
+ * time and port parsing (analyze-opts.c), and the sensors aggregation's
+ * capture days from interval frames (analyze-sensors.c over analyze-scan.c)
+ * on dumps written with the writer, where the answer is known.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "analyze.h"
+#include "analyze-cmds.h"
+#include "record-codec.h"
+#include "writer-dump.h"
+
+#define D0 1714521600000000000ull /* 2024-05-01T00:00:00Z */
+
+static void test_map(void **state)
+{
+	(void)state;
+	struct an_map m = {0}, m2 = {0};
+	for (uint64_t i = 0; i < 100000; i++) {
+		struct an_key k = {i, i * 7, i % 3};
+		uint64_t *v = an_map_get(&m, &k);
+		assert_non_null(v);
+		*v += i;
+	}
+	struct an_key z = {0, 0, 0};
+	(*an_map_get(&m, &z)) += 5; /* i = 0 is the zero key too */
+	assert_int_equal(m.n, 100000);
+	for (uint64_t i = 1; i < 100000; i += 997) {
+		struct an_key k = {i, i * 7, i % 3};
+		const uint64_t *v = an_map_find(&m, &k);
+		assert_non_null(v);
+		assert_int_equal(*v, i);
+	}
+	assert_int_equal(*an_map_find(&m, &z), 5);
+	struct an_key miss = {1, 2, 3};
+	assert_null(an_map_find(&m, &miss));
+	struct an_key one = {1, 7, 1};
+	*an_map_get(&m2, &one) = 10;
+	*an_map_get(&m2, &miss) = 1;
+	assert_int_equal(an_map_merge(&m, &m2, 0), 0);
+	assert_int_equal(*an_map_find(&m, &one), 11);
+	assert_int_equal(m.n, 100001);
+	size_t n;
+	struct an_slot *it = an_map_items(&m, &n);
+	assert_int_equal(n, 100001);
+	free(it);
+	an_map_free(&m);
+	an_map_free(&m2);
+}
+
+static void test_hll(void **state)
+{
+	(void)state;
+	static const unsigned sizes[] = {10, 1000, 50000, 300000};
+	for (size_t s = 0; s < 4; s++) {
+		struct an_hll a, b;
+		memset(&a, 0, sizeof(a));
+		memset(&b, 0, sizeof(b));
+		for (unsigned i = 0; i < sizes[s]; i++) {
+			uint8_t ad[16] = {0};
+			umbra_put32be(ad, 0x0a000000u + i);
+			an_hll_add(i % 2 ? &a : &b, an_addr_hash(ad, 4));
+			an_hll_add(&a, an_addr_hash(ad, 4)); /* duplicates count once */
+		}
+		an_hll_merge(&b, &a);
+		double e = an_hll_count(&b);
+		assert_true(fabs(e - sizes[s]) <= 0.05 * sizes[s] + 1);
+	}
+}
+
+static void test_prefixes(void **state)
+{
+	(void)state;
+	struct an_pfx *t = an_pfx_new();
+	uint8_t a[16];
+	int fam;
+	unsigned pl;
+	assert_int_equal(an_parse_prefix("61.200.0.0/16", a, &fam, &pl), 0);
+	assert_int_equal(an_pfx_add(t, a, fam, pl, 1), 0);
+	assert_int_equal(an_parse_prefix("61.200.10.0/24", a, &fam, &pl), 0);
+	assert_int_equal(an_pfx_add(t, a, fam, pl, 2), 0);
+	assert_int_equal(an_pfx_add(t, a, fam, pl, 3), 0); /* a second name, same CIDR */
+	assert_int_equal(an_parse_prefix("2001:db8::/32", a, &fam, &pl), 0);
+	assert_int_equal(fam, 6);
+	assert_int_equal(an_pfx_add(t, a, fam, pl, 4), 0);
+	assert_int_equal(an_parse_prefix("61.200.10.99", a, &fam, &pl), 0);
+	assert_int_equal(pl, 32);
+	assert_true(an_pfx_longest(t, a, 4) == 2 || an_pfx_longest(t, a, 4) == 3);
+	uint32_t ids[8];
+	assert_int_equal(an_pfx_all(t, a, 4, ids, 8), 3);
+	assert_int_equal(an_parse_prefix("61.201.0.1", a, &fam, &pl), 0);
+	assert_int_equal(an_pfx_longest(t, a, 4), -1);
+	assert_int_equal(an_parse_prefix("2001:db8:1::1", a, &fam, &pl), 0);
+	assert_int_equal(an_pfx_longest(t, a, 6), 4);
+	assert_int_equal(an_parse_prefix("1.2.3.4/33", a, &fam, &pl), -1);
+	assert_int_equal(an_parse_prefix("1.2.3", a, &fam, &pl), -1);
+	an_pfx_free(t);
+
+	struct an_names nm = {0};
+	for (int i = 0; i < 1000; i++) {
+		char b[16];
+		snprintf(b, sizeof(b), "n%d", i);
+		assert_int_equal(an_names_id(&nm, b), i);
+	}
+	assert_int_equal(an_names_id(&nm, "n500"), 500);
+	assert_int_equal(an_names_find(&nm, "x"), -1);
+	an_names_free(&nm);
+}
+
+static void test_parse(void **state)
+{
+	(void)state;
+	uint64_t t;
+	assert_int_equal(an_parse_time("2024-05-01", &t), 0);
+	assert_int_equal(t, D0);
+	assert_int_equal(an_parse_time("2024-05-01T09:00:00+09:00", &t), 0);
+	assert_int_equal(t, D0);
+	assert_int_equal(an_parse_time("2024-05-01T00:00:01.5Z", &t), 0);
+	assert_int_equal(t, D0 + 1500000000ull);
+	assert_int_equal(an_parse_time("1714521600", &t), 0);
+	assert_int_equal(t, D0);
+	assert_int_equal(an_parse_time("1714521600.25", &t), 0);
+	assert_int_equal(t, D0 + 250000000ull);
+	assert_int_equal(an_parse_time("2024-13-01", &t), -1);
+	assert_int_equal(an_parse_time("tomorrow", &t), -1);
+	assert_int_equal(an_parse_time("2024-05-01T25:00", &t), -1);
+	assert_int_equal(an_month_of(D0), (2024 - 1970) * 12 + 4);
+	assert_int_equal(an_month_start(an_month_of(D0 + 5 * AN_DAY_NS)), D0);
+	char b[32];
+	an_fmt_month(an_month_of(D0), b, sizeof(b));
+	assert_string_equal(b, "2024-05");
+	an_fmt_time(D0, b, sizeof(b));
+	assert_string_equal(b, "2024-05-01T00:00:00Z");
+	int proto, port;
+	assert_int_equal(an_parse_portspec("23/tcp", &proto, &port), 0);
+	assert_true(proto == 6 && port == 23);
+	assert_int_equal(an_parse_portspec("icmp", &proto, &port), 0);
+	assert_true(proto == 1 && port == -1);
+	assert_int_equal(an_parse_portspec("70000/udp", &proto, &port), -1);
+	assert_int_equal(an_parse_portspec("23/sctp", &proto, &port), -1);
+}
+
+/* ---- capture days from interval frames ---------------------------------- */
+
+static char dir[64];
+
+static void rec(struct umbra_flow_record *r, const char *dst, uint64_t t, uint32_t packets)
+{
+	memset(r, 0, sizeof(*r));
+	r->family = 4;
+	inet_pton(AF_INET, "61.200.10.7", r->src);
+	inet_pton(AF_INET, dst, r->dst);
+	r->first_ns = r->last_ns = t;
+	r->proto = 6;
+	r->dport = 23;
+	r->packets = packets;
+	r->bytes = 40ull * packets;
+	r->tags = UMBRA_TAG_SCAN;
+	r->end_reason = UMBRA_END_IDLE;
+}
+
+static void write_host(const char *name, const struct umbra_flow_record *r, unsigned n,
+		       const struct umbra_interval *iv, unsigned niv)
+{
+	static const char *const pfx[] = {"192.0.2.0/24"};
+	struct umbra_dump_writer_conf conf = {
+		.size = sizeof(conf), .dir = dir, .sensor_name = name,
+		.prefixes = pfx, .nprefixes = 1, .rotate_s = 0, .block_records = 64};
+	struct umbra_dump_writer *w = umbra_dump_writer_open(&conf);
+	assert_non_null(w);
+	assert_int_equal(umbra_dump_writer_tick(w, D0), 0);
+	assert_int_equal(umbra_dump_writer_add(w, r, n), 0);
+	for (unsigned i = 0; i < niv; i++)
+		assert_int_equal(umbra_dump_writer_interval(w, &iv[i]), 0);
+	assert_int_equal(umbra_dump_writer_close(w, NULL), 0);
+}
+
+static void test_capture_days(void **state)
+{
+	(void)state;
+	strcpy(dir, "/tmp/umbra-agg-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	/* host a: records on days 0, 1 and 5; intervals cover days 0-2 and 5,
+	 * so day 2 counts though it has no record; days 3 and 4 do not */
+	struct umbra_flow_record r[4];
+	const uint64_t H = 3600 * AN_NSEC;
+	rec(&r[0], "192.0.2.1", D0 + 1 * H, 5);
+	rec(&r[1], "192.0.2.1", D0 + AN_DAY_NS + 2 * H, 3);
+	rec(&r[2], "192.0.2.2", D0 + AN_DAY_NS + 3 * H, 1);
+	rec(&r[3], "192.0.2.1", D0 + 5 * AN_DAY_NS + 1 * H, 2);
+	struct umbra_interval iv[2] = {
+		{.start_ns = D0, .end_ns = D0 + 2 * AN_DAY_NS + 12 * H, .rx_packets = 9},
+		{.start_ns = D0 + 5 * AN_DAY_NS + H, .end_ns = D0 + 5 * AN_DAY_NS + 2 * H,
+		 .rx_packets = 2},
+	};
+	write_host("a", r, 4, iv, 2);
+	/* host b: no interval at all, one record on day 3: that day counts */
+	rec(&r[0], "192.0.2.9", D0 + 3 * AN_DAY_NS + H, 7);
+	write_host("b", r, 1, NULL, 0);
+
+	for (int by_month = 1; by_month >= 0; by_month--) {
+		struct an_opts o = {.cmd = "test", .from_ns = 0, .to_ns = UINT64_MAX, .threads = 2};
+		struct an_sensors_cfg cfg = {.unit_ns = AN_DAY_NS, .by_month = by_month};
+		struct an_sensorsagg *s = an_sensorsagg_new(&cfg, &o);
+		struct an_consumer c;
+		struct an_names engines = {0};
+		struct an_scan_stats st;
+		struct an_sensors_result res;
+		char *paths[] = {dir};
+		an_sensorsagg_consumer(s, &c);
+		assert_int_equal(an_scan(&o, 1, paths, &c, 1, &engines, &st), 0);
+		assert_int_equal(an_sensorsagg_build(s, &o, &engines, &res), 0);
+		if (by_month) {
+			assert_int_equal(res.nrows, 2);
+			/* a: 2 sensors x 4 days, 11 packets */
+			assert_string_equal(res.rows[0].group, "a");
+			assert_int_equal(res.rows[0].sensors, 2);
+			assert_int_equal(res.rows[0].units, 8);
+			assert_int_equal(res.rows[0].packets, 11);
+			assert_true(fabs(res.rows[0].avg - 11.0 / 8) < 1e-9);
+			assert_string_equal(res.rows[1].group, "b");
+			assert_int_equal(res.rows[1].units, 1);
+			assert_int_equal(res.rows[1].packets, 7);
+		} else {
+			/* per day: a on days 0, 1, 2, 5 (2 sensors each); b on day 3 */
+			static const unsigned days[] = {0, 1, 2, 5};
+			static const uint64_t pk[] = {5, 4, 0, 2};
+			assert_int_equal(res.nrows, 5);
+			for (int i = 0; i < 4; i++) {
+				assert_string_equal(res.rows[i].group, "a");
+				assert_int_equal(res.rows[i].period, D0 / AN_DAY_NS + days[i]);
+				assert_int_equal(res.rows[i].units, 2);
+				assert_int_equal(res.rows[i].packets, pk[i]);
+			}
+			assert_int_equal(res.rows[4].period, D0 / AN_DAY_NS + 3);
+		}
+		an_sensorsagg_free(s, &res);
+		an_names_free(&engines);
+	}
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_map),
+		cmocka_unit_test(test_hll),
+		cmocka_unit_test(test_prefixes),
+		cmocka_unit_test(test_parse),
+		cmocka_unit_test(test_capture_days),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
