@@ -277,7 +277,6 @@ static struct node *test(struct parser *p)
 {
 	char w[160];
 	enum dir d = D_ANY;
-	size_t dir_at = p->t.at;
 
 	if (is_word(p, "src") || is_word(p, "dst")) {
 		d = is_word(p, "src") ? D_SRC : D_DST;
@@ -286,7 +285,6 @@ static struct node *test(struct parser *p)
 		      is_word(p, "port")))
 			return fail(p, "expected 'net', 'host' or 'port' after src/dst");
 	}
-	(void)dir_at;
 	if (p->t.kind != T_WORD)
 		return fail(p, "expected a test (net, host, port, proto, flags, tag, sensor, ...)");
 

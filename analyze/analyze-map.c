@@ -142,3 +142,100 @@ int an_map_absorb(struct an_map *dst, struct an_map *src, int or_values)
 	an_map_free(src);
 	return rc;
 }
+
+/* ---- 64-bit keys --------------------------------------------------------- */
+
+int an_map64_reserve(struct an_map64 *m, size_t extra)
+{
+	size_t need = m->n + extra, cap = m->cap ? m->cap : 1024;
+	while (10 * need > 7 * cap)
+		cap *= 2;
+	if (cap == m->cap)
+		return 0;
+	struct an_slot64 *ns = calloc(cap, sizeof(*ns));
+	if (!ns)
+		return -ENOMEM;
+	for (size_t i = 0; i < m->cap; i++) {
+		if (!m->s[i].k)
+			continue;
+		size_t j = an_hash64(m->s[i].k) & (cap - 1);
+		while (ns[j].k)
+			j = (j + 1) & (cap - 1);
+		ns[j] = m->s[i];
+	}
+	free(m->s);
+	m->s = ns;
+	m->cap = cap;
+	return 0;
+}
+
+int an_map64_add(struct an_map64 *m, const uint64_t *keys, const uint64_t *vals, size_t n)
+{
+	enum { AHEAD = 16 };
+	/* grow first: the prefetched slots must stay where they are */
+	if (an_map64_reserve(m, n) != 0)
+		return -ENOMEM;
+	size_t mask = m->cap - 1;
+	struct an_slot64 *s = m->s;
+	for (size_t i = 0; i < n && i < AHEAD; i++)
+		__builtin_prefetch(&s[an_hash64(keys[i]) & mask], 1);
+	for (size_t i = 0; i < n; i++) {
+		if (i + AHEAD < n)
+			__builtin_prefetch(&s[an_hash64(keys[i + AHEAD]) & mask], 1);
+		uint64_t k = keys[i];
+		if (!k) {
+			*an_map64_get(m, 0) += vals[i];
+			continue;
+		}
+		size_t j = an_hash64(k) & mask;
+		while (s[j].k != k && s[j].k)
+			j = (j + 1) & mask;
+		if (!s[j].k) {
+			s[j].k = k;
+			m->n++;
+		}
+		s[j].v += vals[i];
+	}
+	return 0;
+}
+
+const uint64_t *an_map64_find(const struct an_map64 *m, uint64_t k)
+{
+	if (!k)
+		return m->has_zero ? &m->zero_v : NULL;
+	if (!m->cap)
+		return NULL;
+	size_t mask = m->cap - 1, j = an_hash64(k) & mask;
+	for (;;) {
+		if (m->s[j].k == k)
+			return &m->s[j].v;
+		if (!m->s[j].k)
+			return NULL;
+		j = (j + 1) & mask;
+	}
+}
+
+int an_map64_merge(struct an_map64 *dst, struct an_map64 *src)
+{
+	if (dst->n == 0) {
+		free(dst->s);
+		*dst = *src;
+		memset(src, 0, sizeof(*src));
+		return 0;
+	}
+	if (an_map64_reserve(dst, src->n) != 0)
+		return -ENOMEM;
+	for (size_t i = 0; i < src->cap; i++)
+		if (src->s[i].k)
+			*an_map64_get(dst, src->s[i].k) += src->s[i].v;
+	if (src->has_zero)
+		*an_map64_get(dst, 0) += src->zero_v;
+	an_map64_free(src);
+	return 0;
+}
+
+void an_map64_free(struct an_map64 *m)
+{
+	free(m->s);
+	memset(m, 0, sizeof(*m));
+}

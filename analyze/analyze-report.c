@@ -593,7 +593,7 @@ int analyze_report(int argc, char **argv)
 	struct an_ranges ranges = {0};
 	struct an_grouper g = {0};
 	int have_ranges = 0, have_g = 0;
-	struct an_map cells = {0};
+	struct an_top_cells cells = {0};
 	struct an_names engines = {0};
 	struct an_sources *src = NULL;
 	struct an_sensorsagg *sen = NULL;
@@ -641,7 +641,7 @@ int analyze_report(int argc, char **argv)
 	rc = an_scan(&o, argc - optind, argv + optind, cons, nc, &engines, &st);
 	if (rc < 0)
 		goto out;
-	int k = an_top_build(&tres, &cells, &engines, o.sensors);
+	int k = an_top_build(&tres, &cells, &engines, o.sensors, 0, (size_t)a.top);
 	have_top = k == 0;
 	if (k == 0)
 		k = an_sensorsagg_build(sen, &o, &engines, &eres);
@@ -746,7 +746,7 @@ out:
 		an_grouper_free(&g);
 	if (have_ranges)
 		an_ranges_free(&ranges);
-	an_map_free(&cells);
+	an_top_cells_free(&cells);
 	an_names_free(&engines);
 	an_opts_free(&o);
 	return rc;

@@ -398,6 +398,9 @@ int analyze_surge(int argc, char **argv)
 	if (rc)
 		return an_opts_free(&o), rc < 0 ? 0 : rc;
 
+	if (o.approx)
+		return an_opts_free(&o),
+		       an_usage(&o, "--approx is not supported by surge (its counts are exact)", NULL);
 	struct an_surge_cfg cfg = {.port = -1, .baseline_days = (unsigned)a.baseline,
 				   .factor = a.factor, .min_sources = a.min_sources};
 	struct an_grouper g;

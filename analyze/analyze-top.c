@@ -17,6 +17,8 @@
 
 #include "analyze.h"
 #include "analyze-top.h"
+#include "analyze-cmds.h"
+#include "record-codec.h"
 
 /* dest: proto << 16 | port; ICMP and other protocols carry no port */
 #define DEST_PROTO(d) ((unsigned)((d) >> 16) & 0xff)
@@ -68,14 +70,13 @@ void an_dest_json(uint32_t d)
 
 /* ---- aggregation --------------------------------------------------------- */
 
-static inline uint64_t v4word(uint32_t host)
-{
-	uint8_t b[8] = {(uint8_t)(host >> 24), (uint8_t)(host >> 16), (uint8_t)(host >> 8),
-			(uint8_t)host, 0, 0, 0, 0};
-	uint64_t w;
-	memcpy(&w, b, 8);
-	return w;
-}
+/*
+ * Cells (engine, sensor, dest) -> packets. IPv4 sensors of the first 256
+ * engines, nearly everything, live in a map with 64-bit keys
+ * dst << 32 | engine << 24 | dest that a block updates in one prefetched
+ * batch; the rest in the general map keyed (address, engine, family, dest).
+ */
+#define V4KEY(dst, eng, dest) ((uint64_t)(dst) << 32 | (uint64_t)(eng) << 24 | (dest))
 
 static inline struct an_key cell_key(const uint8_t *addr16, unsigned family,
 				     unsigned engine, uint32_t dest)
@@ -87,93 +88,139 @@ static inline struct an_key cell_key(const uint8_t *addr16, unsigned family,
 	return k;
 }
 
+struct top_tls {
+	struct an_top_cells c;
+	uint64_t *keys, *vals;
+	size_t cap;
+	int nomem;
+};
+
 static void *top_tls_new(void *ctx)
 {
 	(void)ctx;
-	return calloc(1, sizeof(struct an_map));
+	return calloc(1, sizeof(struct top_tls));
+}
+
+static void add_gen(struct top_tls *t, const uint8_t *addr16, unsigned family, unsigned engine,
+		    uint32_t dest, uint64_t packets)
+{
+	struct an_key k = cell_key(addr16, family, engine, dest);
+	uint64_t *v = an_map_get(&t->c.gen, &k);
+	if (v)
+		*v += packets;
+	else
+		t->nomem = 1;
+}
+
+static inline int compact(const struct umbra_flow_record *r)
+{
+	static const uint8_t zero[12];
+	return r->family == 4 && memcmp(r->dst + 4, zero, 12) == 0;
 }
 
 void an_top_view(void *tls, const struct an_file *f, const struct umbra_block_view *v)
 {
-	struct an_map *m = tls;
+	struct top_tls *t = tls;
 	uint32_t pdest[1024], *pd = pdest;
 	uint16_t pmask[1024], *pm = pmask;
-	uint8_t pfam[1024], *pf = pfam;
-	uint64_t eng = (uint64_t)f->engine << 32;
 
 	if (v->nprofiles > 1024) {
 		pd = malloc(sizeof(*pd) * v->nprofiles);
 		pm = malloc(sizeof(*pm) * v->nprofiles);
-		pf = malloc(v->nprofiles);
-		if (!pd || !pm || !pf)
-			goto out; /* cannot happen in practice; counted as nothing */
+		if (!pd || !pm) {
+			t->nomem = 1;
+			goto out;
+		}
 	}
 	for (uint32_t j = 0; j < v->nprofiles; j++) {
 		unsigned p = v->profiles[j].proto;
-		pf[j] = v->profiles[j].family == 6 ? 6 : 4;
-		pd[j] = (uint32_t)pf[j] << 24 | (uint32_t)p << 16;
+		pd[j] = (uint32_t)p << 16;
 		pm[j] = has_port(p) ? 0xffff : 0;
 	}
 	const uint32_t *dst4 = v->dst4, *pk = v->packets, *pr = v->profile;
 	const uint16_t *dport = v->dport;
-	struct an_key k = {0, 0, 0};
-	uint64_t *slot = NULL;
-	for (uint32_t i = 0; i < v->n4; i++) {
-		uint32_t j = pr[i];
-		uint64_t a = v4word(dst4[i]);
-		uint64_t c = eng | pd[j] | (dport[i] & pm[j]);
-		/* runs of one scanner often hit one cell: skip the lookup */
-		if (!slot || a != k.a || c != k.c) {
-			k.a = a;
-			k.b = 0;
-			k.c = c;
-			slot = an_map_get(m, &k);
-			if (!slot)
+	if (f->engine < 256) {
+		if (t->cap < v->n4) {
+			free(t->keys);
+			free(t->vals);
+			t->keys = malloc(sizeof(*t->keys) * v->n4);
+			t->vals = malloc(sizeof(*t->vals) * v->n4);
+			t->cap = t->keys && t->vals ? v->n4 : 0;
+			if (!t->cap) {
+				t->nomem = 1;
 				goto out;
+			}
 		}
-		*slot += pk[i];
+		uint64_t *keys = t->keys, *vals = t->vals;
+		size_t m = 0;
+		for (uint32_t i = 0; i < v->n4; i++) {
+			uint32_t j = pr[i];
+			uint64_t k = V4KEY(dst4[i], f->engine, pd[j] | (dport[i] & pm[j]));
+			/* runs of one scanner often hit one cell */
+			if (m && keys[m - 1] == k) {
+				vals[m - 1] += pk[i];
+			} else {
+				keys[m] = k;
+				vals[m++] = pk[i];
+			}
+		}
+		if (an_map64_add(&t->c.v4, keys, vals, m) < 0)
+			t->nomem = 1;
+	} else {
+		for (uint32_t i = 0; i < v->n4; i++) {
+			uint8_t a[16] = {(uint8_t)(dst4[i] >> 24), (uint8_t)(dst4[i] >> 16),
+					 (uint8_t)(dst4[i] >> 8), (uint8_t)dst4[i]};
+			uint32_t j = pr[i];
+			add_gen(t, a, 4, f->engine, pd[j] | (dport[i] & pm[j]), pk[i]);
+		}
 	}
-	slot = NULL;
 	for (uint32_t i = v->n4; i < v->n; i++) {
 		uint32_t j = pr[i];
-		k = cell_key(v->dst16 + 16 * (size_t)(i - v->n4), pf[j], f->engine,
-			     (pd[j] & 0xffffff) | (dport[i] & pm[j]));
-		uint64_t *s = an_map_get(m, &k);
-		if (!s)
-			goto out;
-		*s += pk[i];
+		add_gen(t, v->dst16 + 16 * (size_t)(i - v->n4),
+			v->profiles[j].family == 6 ? 6 : 4, f->engine, pd[j] | (dport[i] & pm[j]),
+			pk[i]);
 	}
 out:
 	if (pd != pdest) {
 		free(pd);
 		free(pm);
-		free(pf);
 	}
 }
 
 void an_top_recs(void *tls, const struct an_file *f, const struct umbra_flow_record *r,
 		 size_t n)
 {
-	struct an_map *m = tls;
+	struct top_tls *t = tls;
 	for (size_t i = 0; i < n; i++, r++) {
-		struct an_key k = cell_key(r->dst, (unsigned)an_fam(r), f->engine,
-					   an_dest_of(r->proto, r->dport));
-		uint64_t *s = an_map_get(m, &k);
-		if (s)
-			*s += r->packets;
+		uint32_t dest = an_dest_of(r->proto, r->dport);
+		if (f->engine < 256 && compact(r)) {
+			uint64_t *v = an_map64_get(&t->c.v4, V4KEY(umbra_get32be(r->dst), f->engine, dest));
+			if (v)
+				*v += r->packets;
+			else
+				t->nomem = 1;
+		} else {
+			add_gen(t, r->dst, (unsigned)an_fam(r), f->engine, dest, r->packets);
+		}
 	}
 }
 
 static int top_merge(void *ctx, void *tls)
 {
-	struct an_map *into = ctx, *m = tls;
-	int rc = an_map_merge(into, m, 0);
-	an_map_free(m);
-	free(m);
+	struct an_top_cells *into = ctx;
+	struct top_tls *t = tls;
+	int rc = t->nomem ? -ENOMEM : 0;
+	if (an_map64_merge(&into->v4, &t->c.v4) < 0 || an_map_absorb(&into->gen, &t->c.gen, 0) < 0)
+		rc = -ENOMEM;
+	an_map64_free(&t->c.v4);
+	an_map_free(&t->c.gen);
+	free(t->keys);
+	free(t->vals);
+	free(t);
 	return rc;
 }
 
-void an_top_consumer(struct an_consumer *c, struct an_map *cells)
+void an_top_consumer(struct an_consumer *c, struct an_top_cells *cells)
 {
 	memset(c, 0, sizeof(*c));
 	c->ctx = cells;
@@ -184,6 +231,12 @@ void an_top_consumer(struct an_consumer *c, struct an_map *cells)
 	c->merge = top_merge;
 }
 
+void an_top_cells_free(struct an_top_cells *c)
+{
+	an_map64_free(&c->v4);
+	an_map_free(&c->gen);
+}
+
 /* ---- tables ----------------------------------------------------------- */
 
 static int cmp_sensor(const struct an_top_sensor *x, const struct an_top_sensor *y)
@@ -191,11 +244,6 @@ static int cmp_sensor(const struct an_top_sensor *x, const struct an_top_sensor 
 	if (x->family != y->family)
 		return x->family < y->family ? -1 : 1;
 	return memcmp(x->addr, y->addr, 16);
-}
-
-static int cmp_sensor_key(const void *a, const void *b)
-{
-	return cmp_sensor(a, b);
 }
 
 static int cmp_by_packets(const void *a, const void *b)
@@ -214,20 +262,10 @@ int an_top_cmp_row(const void *a, const void *b)
 	return x->dest < y->dest ? -1 : x->dest > y->dest;
 }
 
-static int cmp_cell_sensor(const void *a, const void *b)
+static int cmp_row_dest(const void *a, const void *b)
 {
-	const struct an_slot *x = a, *y = b;
-	unsigned fx = (unsigned)(x->k.c >> 24) & 0xff, fy = (unsigned)(y->k.c >> 24) & 0xff;
-	if (fx != fy)
-		return fx < fy ? -1 : 1;
-	int c = memcmp(&x->k.a, &y->k.a, 8);
-	if (c)
-		return c;
-	c = memcmp(&x->k.b, &y->k.b, 8);
-	if (c)
-		return c;
-	uint32_t dx = (uint32_t)x->k.c & 0xffffff, dy = (uint32_t)y->k.c & 0xffffff;
-	return dx < dy ? -1 : dx > dy;
+	const struct an_top_row *x = a, *y = b;
+	return x->dest < y->dest ? -1 : x->dest > y->dest;
 }
 
 static int cmp_group_name(const void *a, const void *b)
@@ -244,80 +282,248 @@ void an_top_result_free(struct an_top_result *t)
 	for (size_t i = 0; i < t->ngroups; i++)
 		free(t->groups[i].rows);
 	free(t->groups);
+	free(t->all.rows);
 	memset(t, 0, sizeof(*t));
 }
 
-static int add_row(struct an_top_row **rows, size_t *n, size_t *cap, uint32_t dest,
-		   uint64_t packets)
+/* row x ranks after row y (fewer packets, or as many and a larger dest) */
+static inline int row_after(const struct an_top_row *x, const struct an_top_row *y)
 {
-	if (*n && (*rows)[*n - 1].dest == dest) {
-		(*rows)[*n - 1].packets += packets;
-		return 0;
+	return x->packets < y->packets || (x->packets == y->packets && x->dest > y->dest);
+}
+
+/* the best keep rows (all with keep 0), sorted: a heap keeps the selection
+ * O(n log keep) where sorting every sensor's rows would dominate */
+static void select_top(struct an_top_row *r, size_t *n, size_t keep)
+{
+	if (keep && *n > keep) {
+		/* min-heap of the best keep rows seen: r[0] is the worst of them */
+		for (size_t i = keep / 2; i-- > 0;)
+			for (size_t p = i;;) {
+				size_t c = 2 * p + 1, w = p;
+				if (c < keep && row_after(&r[c], &r[w]))
+					w = c;
+				if (c + 1 < keep && row_after(&r[c + 1], &r[w]))
+					w = c + 1;
+				if (w == p)
+					break;
+				struct an_top_row t = r[p];
+				r[p] = r[w];
+				r[w] = t;
+				p = w;
+			}
+		for (size_t i = keep; i < *n; i++) {
+			if (!row_after(&r[0], &r[i]))
+				continue;
+			r[0] = r[i];
+			for (size_t p = 0;;) {
+				size_t c = 2 * p + 1, w = p;
+				if (c < keep && row_after(&r[c], &r[w]))
+					w = c;
+				if (c + 1 < keep && row_after(&r[c + 1], &r[w]))
+					w = c + 1;
+				if (w == p)
+					break;
+				struct an_top_row t = r[p];
+				r[p] = r[w];
+				r[w] = t;
+				p = w;
+			}
+		}
+		*n = keep;
 	}
-	if (*n == *cap) {
-		size_t c = *cap ? 2 * *cap : 8;
-		struct an_top_row *nr = realloc(*rows, c * sizeof(*nr));
-		if (!nr)
-			return -ENOMEM;
-		*rows = nr;
-		*cap = c;
-	}
-	(*rows)[*n].dest = dest;
-	(*rows)[(*n)++].packets = packets;
+	qsort(r, *n, sizeof(*r), an_top_cmp_row);
+}
+
+/* destinations as dense indices: TCP ports, UDP ports, other protocols */
+#define NDENSE (2 * 65536 + 256)
+static inline size_t dense_of(uint32_t dest)
+{
+	unsigned p = DEST_PROTO(dest);
+	return p == 6 ? DEST_PORT(dest) : p == 17 ? 65536 + DEST_PORT(dest) : 131072 + p;
+}
+static inline uint32_t dest_of_dense(size_t i)
+{
+	return i < 65536 ? an_dest_of(6, (unsigned)i) :
+	       i < 131072 ? an_dest_of(17, (unsigned)(i - 65536)) :
+			    an_dest_of((unsigned)(i - 131072), 0);
+}
+
+/* rows of a dense array, by packets */
+static int rows_of_dense(struct an_top_group *g, const uint64_t *d, size_t keep)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < NDENSE; i++)
+		n += d[i] != 0;
+	g->rows = malloc(sizeof(*g->rows) * (n + 1));
+	if (!g->rows)
+		return -ENOMEM;
+	for (size_t i = 0; i < NDENSE; i++)
+		if (d[i]) {
+			g->rows[g->nrows].dest = dest_of_dense(i);
+			g->rows[g->nrows++].packets = d[i];
+		}
+	select_top(g->rows, &g->nrows, keep);
 	return 0;
 }
 
-int an_top_build(struct an_top_result *t, const struct an_map *cells,
-		 const struct an_names *engines, const struct an_sensors *sens)
+/* one cell, whichever map it came from */
+struct cell {
+	uint8_t addr[16];
+	unsigned family, engine;
+	uint32_t dest;
+	uint64_t packets;
+};
+
+static void cell_v4(const struct an_slot64 *s, struct cell *c)
 {
-	size_t nc;
-	struct an_slot *c = an_map_items(cells, &nc);
+	memset(c->addr, 0, 16);
+	umbra_put32be(c->addr, (uint32_t)(s->k >> 32));
+	c->family = 4;
+	c->engine = (unsigned)(s->k >> 24) & 0xff;
+	c->dest = (uint32_t)s->k & 0xffffff;
+	c->packets = s->v;
+}
+
+static void cell_gen(const struct an_slot *s, struct cell *c)
+{
+	memcpy(c->addr, &s->k.a, 8);
+	memcpy(c->addr + 8, &s->k.b, 8);
+	c->family = (unsigned)(s->k.c >> 24) & 0xff;
+	c->engine = (unsigned)(s->k.c >> 32);
+	c->dest = (uint32_t)s->k.c & 0xffffff;
+	c->packets = s->v;
+}
+
+/* every cell of both maps, in a fixed order; a v4 zero key never occurs
+ * in practice but is handled like the rest */
+static size_t cells_get(const struct an_top_cells *cells, size_t i, struct cell *c)
+{
+	size_t n4 = cells->v4.cap, ng = cells->gen.cap;
+	for (; i < n4; i++)
+		if (cells->v4.s[i].k) {
+			cell_v4(&cells->v4.s[i], c);
+			return i + 1;
+		}
+	if (i == n4) {
+		i++;
+		if (cells->v4.has_zero) {
+			struct an_slot64 z = {0, cells->v4.zero_v};
+			cell_v4(&z, c);
+			return i;
+		}
+	}
+	for (; i - n4 - 1 < ng; i++) {
+		const struct an_slot *s = &cells->gen.s[i - n4 - 1];
+		if (s->k.a | s->k.b | s->k.c) {
+			cell_gen(s, c);
+			return i + 1;
+		}
+	}
+	if (i - n4 - 1 == ng && cells->gen.has_zero) {
+		struct an_slot z = {{0, 0, 0}, cells->gen.zero_v};
+		cell_gen(&z, c);
+		return i + 1;
+	}
+	return 0;
+}
+
+static int sensor_index(struct an_map64 *by4, struct an_map *by16, const struct cell *c,
+			uint64_t **slot)
+{
+	if (c->family == 4 && !c->addr[4] && !memcmp(c->addr + 4, c->addr + 5, 11)) {
+		*slot = an_map64_get(by4, (uint64_t)1 << 32 | umbra_get32be(c->addr));
+	} else {
+		struct an_key k;
+		memcpy(&k.a, c->addr, 8);
+		memcpy(&k.b, c->addr + 8, 8);
+		k.c = c->family;
+		*slot = an_map_get(by16, &k);
+	}
+	return *slot ? 0 : -ENOMEM;
+}
+
+int an_top_build(struct an_top_result *t, const struct an_top_cells *cells,
+		 const struct an_names *engines, const struct an_sensors *sens, int want_groups,
+		 size_t keep)
+{
+	struct an_map64 by4 = {0}, gsum = {0};
+	struct an_map by16 = {0};
+	uint32_t *cell_sensor = NULL;
+	uint64_t *all = NULL;
+	size_t ncells = cells->v4.n + cells->gen.n, cap = 0, k = 0, ci;
+	struct cell c;
 	int rc = -ENOMEM;
 
 	memset(t, 0, sizeof(*t));
-	if (!c && nc)
-		return -ENOMEM;
-	qsort(c, nc, sizeof(*c), cmp_cell_sensor);
-	size_t cap = 0;
-	for (size_t i = 0; i < nc;) {
-		/* one sensor: every engine that saw it, its dests summed */
-		size_t j = i;
-		struct an_top_sensor s = {0};
-		size_t rcap = 0;
-		s.family = (uint8_t)(c[i].k.c >> 24);
-		memcpy(s.addr, &c[i].k.a, 8);
-		memcpy(s.addr + 8, &c[i].k.b, 8);
-		s.engine = (unsigned)(c[i].k.c >> 32);
-		for (; j < nc && c[j].k.a == c[i].k.a && c[j].k.b == c[i].k.b &&
-		       ((c[j].k.c >> 24) & 0xff) == s.family;
-		     j++) {
-			if (add_row(&s.rows, &s.nrows, &rcap, (uint32_t)c[j].k.c & 0xffffff,
-				    c[j].v) < 0)
-				goto out;
-			s.packets += c[j].v;
-		}
-		i = j;
-		if (t->nsensors == cap) {
-			cap = cap ? 2 * cap : 64;
-			struct an_top_sensor *ns = realloc(t->sensors, cap * sizeof(*ns));
-			if (!ns) {
-				free(s.rows);
-				goto out;
+	cell_sensor = malloc(sizeof(*cell_sensor) * (ncells + 1));
+	all = calloc(NDENSE, sizeof(*all));
+	if (!cell_sensor || !all)
+		goto out;
+	/* pass 1: sensors, their totals and row counts */
+	for (ci = cells_get(cells, 0, &c); ci; ci = cells_get(cells, ci, &c), k++) {
+		uint64_t *slot;
+		if (sensor_index(&by4, &by16, &c, &slot) < 0)
+			goto out;
+		if (!*slot) {
+			if (t->nsensors == cap) {
+				cap = cap ? 2 * cap : 256;
+				struct an_top_sensor *ns = realloc(t->sensors, cap * sizeof(*ns));
+				if (!ns)
+					goto out;
+				t->sensors = ns;
 			}
-			t->sensors = ns;
+			struct an_top_sensor *s = &t->sensors[t->nsensors];
+			memset(s, 0, sizeof(*s));
+			memcpy(s->addr, c.addr, 16);
+			s->family = (uint8_t)c.family;
+			s->engine = c.engine;
+			*slot = ++t->nsensors;
 		}
-		t->sensors[t->nsensors++] = s;
+		struct an_top_sensor *s = &t->sensors[*slot - 1];
+		s->packets += c.packets;
+		s->nrows++; /* a count for now */
+		if (c.engine != s->engine)
+			s->multi = 1;
+		cell_sensor[k] = (uint32_t)(*slot - 1);
 	}
-	/* group and overall sums: (group + 1, dest) -> packets; group 0 = all */
-	struct an_map sums = {0};
-	qsort(t->sensors, t->nsensors, sizeof(*t->sensors), cmp_sensor_key);
+	for (size_t i = 0; i < t->nsensors; i++) {
+		t->sensors[i].rows = malloc(sizeof(struct an_top_row) * (t->sensors[i].nrows + 1));
+		if (!t->sensors[i].rows)
+			goto out;
+		t->sensors[i].nrows = 0;
+	}
+	/* pass 2: rows (the same order), overall sums */
+	k = 0;
+	for (ci = cells_get(cells, 0, &c); ci; ci = cells_get(cells, ci, &c), k++) {
+		struct an_top_sensor *s = &t->sensors[cell_sensor[k]];
+		s->rows[s->nrows].dest = c.dest;
+		s->rows[s->nrows++].packets = c.packets;
+		all[dense_of(c.dest)] += c.packets;
+	}
+	/* per sensor: one row per dest (a sensor seen by two hosts has two) */
 	for (size_t i = 0; i < t->nsensors; i++) {
 		struct an_top_sensor *s = &t->sensors[i];
 		const char *eng = engines->v[s->engine];
 		const struct an_sensor_entry *e =
 			sens ? an_sensors_lookup(sens, s->addr, s->family, eng) : NULL;
+		if (s->multi) {
+			qsort(s->rows, s->nrows, sizeof(*s->rows), cmp_row_dest);
+			size_t m = 0;
+			for (size_t r = 0; r < s->nrows; r++) {
+				if (m && s->rows[m - 1].dest == s->rows[r].dest)
+					s->rows[m - 1].packets += s->rows[r].packets;
+				else
+					s->rows[m++] = s->rows[r];
+			}
+			s->nrows = m;
+		}
 		s->label = e ? e->label : NULL;
 		s->group = e ? sens->groups.v[e->group] : eng;
+		t->all.sensors++;
+		t->all.packets += s->packets;
+		if (!want_groups)
+			continue;
 		size_t gi;
 		for (gi = 0; gi < t->ngroups; gi++)
 			if (strcmp(t->groups[gi].name, s->group) == 0)
@@ -325,68 +531,64 @@ int an_top_build(struct an_top_result *t, const struct an_map *cells,
 		if (gi == t->ngroups) {
 			struct an_top_group *ng = realloc(t->groups, (t->ngroups + 1) * sizeof(*ng));
 			if (!ng)
-				goto out_sums;
+				goto out;
 			t->groups = ng;
 			memset(&ng[gi], 0, sizeof(ng[gi]));
 			ng[gi].name = s->group;
 			t->ngroups++;
 		}
-		struct an_top_group *g = &t->groups[gi];
-		g->sensors++;
-		g->packets += s->packets;
-		t->all.sensors++;
-		t->all.packets += s->packets;
-		for (size_t r = 0; r < s->nrows; r++) {
-			struct an_key k0 = {0, 0, (uint64_t)1 << 40 | s->rows[r].dest};
-			struct an_key kg = {gi + 1, 0, (uint64_t)1 << 40 | s->rows[r].dest};
-			uint64_t *v0 = an_map_get(&sums, &k0), *vg = an_map_get(&sums, &kg);
-			if (!v0 || !vg)
-				goto out_sums;
-			*v0 += s->rows[r].packets;
-			*vg += s->rows[r].packets;
-		}
+		t->groups[gi].sensors++;
+		t->groups[gi].packets += s->packets;
+		if (an_map64_reserve(&gsum, s->nrows) < 0)
+			goto out;
+		for (size_t r = 0; r < s->nrows; r++)
+			*an_map64_get(&gsum, (uint64_t)(gi + 1) << 32 | s->rows[r].dest) +=
+				s->rows[r].packets;
 	}
-	{
-		size_t ns;
-		struct an_slot *it = an_map_items(&sums, &ns);
-		size_t *caps = calloc(t->ngroups + 1, sizeof(*caps));
-		if ((!it && ns) || !caps) {
-			free(it);
-			free(caps);
-			goto out_sums;
-		}
-		for (size_t i = 0; i < ns; i++) {
-			struct an_top_group *g = it[i].k.a ? &t->groups[it[i].k.a - 1] : &t->all;
-			if (add_row(&g->rows, &g->nrows, &caps[it[i].k.a],
-				    (uint32_t)it[i].k.c & 0xffffff, it[i].v) < 0) {
-				free(it);
-				free(caps);
-				goto out_sums;
-			}
-		}
-		free(it);
-		free(caps);
-	}
-	an_map_free(&sums);
 	for (size_t i = 0; i < t->nsensors; i++)
-		qsort(t->sensors[i].rows, t->sensors[i].nrows, sizeof(struct an_top_row),
-		      an_top_cmp_row);
-	for (size_t i = 0; i < t->ngroups; i++)
-		qsort(t->groups[i].rows, t->groups[i].nrows, sizeof(struct an_top_row),
-		      an_top_cmp_row);
-	qsort(t->all.rows, t->all.nrows, sizeof(struct an_top_row), an_top_cmp_row);
-	qsort(t->groups, t->ngroups, sizeof(*t->groups), cmp_group_name);
+		select_top(t->sensors[i].rows, &t->sensors[i].nrows, keep);
+	if (rows_of_dense(&t->all, all, keep) < 0)
+		goto out;
+	if (want_groups) {
+		size_t *gcap = calloc(t->ngroups + 1, sizeof(*gcap));
+		if (!gcap)
+			goto out;
+		for (size_t i = 0; i < gsum.cap; i++) {
+			if (!gsum.s[i].k)
+				continue;
+			struct an_top_group *g = &t->groups[(gsum.s[i].k >> 32) - 1];
+			size_t gi = (size_t)(g - t->groups);
+			if (g->nrows == gcap[gi]) {
+				gcap[gi] = gcap[gi] ? 2 * gcap[gi] : 64;
+				struct an_top_row *nr = realloc(g->rows, gcap[gi] * sizeof(*nr));
+				if (!nr) {
+					free(gcap);
+					goto out;
+				}
+				g->rows = nr;
+			}
+			g->rows[g->nrows].dest = (uint32_t)gsum.s[i].k;
+			g->rows[g->nrows++].packets = gsum.s[i].v;
+		}
+		free(gcap);
+		for (size_t i = 0; i < t->ngroups; i++)
+			select_top(t->groups[i].rows, &t->groups[i].nrows, keep);
+		qsort(t->groups, t->ngroups, sizeof(*t->groups), cmp_group_name);
+	}
 	qsort(t->sensors, t->nsensors, sizeof(*t->sensors), cmp_by_packets);
 	rc = 0;
-	goto out;
-out_sums:
-	an_map_free(&sums);
 out:
-	free(c);
+	free(cell_sensor);
+	free(all);
+	an_map64_free(&by4);
+	an_map64_free(&gsum);
+	an_map_free(&by16);
 	if (rc < 0)
 		an_top_result_free(t);
 	return rc;
 }
+
+/* ---- output --------------------------------------------------------------- */
 
 /* ---- command --------------------------------------------------------------- */
 
@@ -582,7 +784,7 @@ int analyze_top_ports(int argc, char **argv)
 		return rc;
 	}
 
-	struct an_map cells = {0};
+	struct an_top_cells cells = {0};
 	struct an_names engines = {0};
 	struct an_consumer cons;
 	struct an_scan_stats st;
@@ -590,7 +792,7 @@ int analyze_top_ports(int argc, char **argv)
 	rc = an_scan(&o, argc - optind, argv + optind, &cons, 1, &engines, &st);
 	if (rc >= 0) {
 		struct an_top_result t;
-		if (an_top_build(&t, &cells, &engines, o.sensors) < 0) {
+		if (an_top_build(&t, &cells, &engines, o.sensors, by_group, (size_t)top) < 0) {
 			rc = -ENOMEM;
 		} else {
 			an_top_print(&t, (long)top, (long)max_sensors, by_sensor, by_group, o.fmt);
@@ -601,7 +803,7 @@ int analyze_top_ports(int argc, char **argv)
 		fprintf(stderr, "umbra-analyze top-ports: %s\n", strerror(-rc));
 		rc = 1;
 	}
-	an_map_free(&cells);
+	an_top_cells_free(&cells);
 	an_names_free(&engines);
 	an_opts_free(&o);
 	if (fflush(stdout) != 0)

@@ -278,6 +278,66 @@ static inline uint64_t *an_map_get(struct an_map *m, const struct an_key *k)
 
 /* value of k, or NULL */
 const uint64_t *an_map_find(const struct an_map *m, const struct an_key *k);
+
+/*
+ * The same with 64-bit keys and 16-byte slots, for hot loops: an_map64_add
+ * adds a batch, prefetching slots ahead so that cache misses overlap.
+ */
+struct an_slot64 {
+	uint64_t k, v;
+};
+
+struct an_map64 {
+	struct an_slot64 *s;
+	size_t cap, n;
+	int has_zero;
+	uint64_t zero_v;
+};
+
+static inline uint64_t an_hash64(uint64_t k)
+{
+	k ^= k >> 33;
+	k *= 0xff51afd7ed558ccdull;
+	k ^= k >> 33;
+	k *= 0xc4ceb9fe1a85ec53ull;
+	return k ^ (k >> 33);
+}
+
+/* room for extra more keys without growing; 0 or -ENOMEM */
+int an_map64_reserve(struct an_map64 *m, size_t extra);
+
+static inline uint64_t *an_map64_get(struct an_map64 *m, uint64_t k)
+{
+	if (!k) {
+		if (!m->has_zero) {
+			m->has_zero = 1;
+			m->zero_v = 0;
+			m->n++;
+		}
+		return &m->zero_v;
+	}
+	if (10 * (m->n + 1) > 7 * m->cap && an_map64_reserve(m, 1) != 0)
+		return NULL;
+	size_t mask = m->cap - 1, j = an_hash64(k) & mask;
+	for (;;) {
+		struct an_slot64 *s = &m->s[j];
+		if (s->k == k)
+			return &s->v;
+		if (!s->k) {
+			s->k = k;
+			s->v = 0;
+			m->n++;
+			return &s->v;
+		}
+		j = (j + 1) & mask;
+	}
+}
+
+/* add vals[i] to keys[i]'s value for i < n; 0 or -ENOMEM */
+int an_map64_add(struct an_map64 *m, const uint64_t *keys, const uint64_t *vals, size_t n);
+const uint64_t *an_map64_find(const struct an_map64 *m, uint64_t k);
+int an_map64_merge(struct an_map64 *dst, struct an_map64 *src);
+void an_map64_free(struct an_map64 *m);
 /* add every entry of src into dst (values summed, or OR-ed with or_values) */
 int an_map_merge(struct an_map *dst, const struct an_map *src, int or_values);
 /* entries as an array (malloc'ed), *n set; NULL with *n = 0 when empty */
@@ -365,5 +425,6 @@ int analyze_report(int argc, char **argv);
 int analyze_verify(int argc, char **argv);
 int analyze_recover(int argc, char **argv);
 int analyze_flows_filtered(int argc, char **argv);
+int analyze_scanners(int argc, char **argv); /* analyze-scanners.c */
 
 #endif

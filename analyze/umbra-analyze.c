@@ -157,7 +157,7 @@ static const char *opt_name(unsigned kind, char *tmp)
 	case 5: return "sack";
 	case 8: return "ts";
 	default:
-		snprintf(tmp, 8, "?%u", kind);
+		snprintf(tmp, 8, "?%u", kind & 0xffu); /* a TCP option kind is one byte */
 		return tmp;
 	}
 }
@@ -175,9 +175,21 @@ static void fmt_olayout(const struct umbra_flow_record *r, char *buf, size_t cap
 	}
 }
 
+/* the file being printed: its header names plugin tags, labels, signatures */
+static const struct umbra_dump_reader *cur_rd;
+
+/* name of a label/signature id: from the file, else the number; "" for 0 */
+static const char *id_name(const char *n, unsigned id, char *tmp)
+{
+	if (n || !id)
+		return n ? n : "";
+	snprintf(tmp, 16, "%u", id);
+	return tmp;
+}
+
 static const char *tag_name(unsigned bit, char *tmp)
 {
-	const char *n = umbra_tag_name(bit);
+	const char *n = umbra_dump_tag_name(cur_rd, bit);
 	if (n)
 		return n;
 	snprintf(tmp, 16, "tag%u", bit);
@@ -191,7 +203,7 @@ enum fmt { FMT_DEFAULT, FMT_CSV, FMT_NDJSON, FMT_TABLE, FMT_JSON };
 static const char csv_header[] =
 	"first,last,src,dst,proto,sport,dport,packets,bytes,tcp_flags,ttl_min,"
 	"ttl_max,tags,end_reason,ip_id,syn_window,syn_mss,syn_wscale,"
-	"syn_olayout,sensor\n";
+	"syn_olayout,sensor,p0f_label,signature\n";
 
 static void flow_csv(const struct umbra_flow_record *r, const char *sensor)
 {
@@ -251,6 +263,10 @@ static void flow_csv(const struct umbra_flow_record *r, const char *sensor)
 	out_csv_str(ol);
 	out_ch(',');
 	out_str(sensor); /* pre-quoted */
+	out_ch(',');
+	out_csv_str(id_name(umbra_dump_label_name(cur_rd, r->p0f_label), r->p0f_label, tmp));
+	out_ch(',');
+	out_csv_str(id_name(umbra_dump_sig_name(cur_rd, r->sig_id), r->sig_id, tmp));
 	out_ch('\n');
 }
 
@@ -321,6 +337,17 @@ static void flow_json(const struct umbra_flow_record *r, const char *sensor)
 	out_str(ol);
 	out_str("\",\"sensor\":");
 	out_str(sensor); /* pre-escaped */
+	out_str(",\"p0f_label\":");
+	if (r->p0f_label)
+		out_json_str(id_name(umbra_dump_label_name(cur_rd, r->p0f_label),
+				     r->p0f_label, tmp));
+	else
+		out_str("null");
+	out_str(",\"signature\":");
+	if (r->sig_id)
+		out_json_str(id_name(umbra_dump_sig_name(cur_rd, r->sig_id), r->sig_id, tmp));
+	else
+		out_str("null");
 	out_str("}\n");
 }
 
@@ -478,6 +505,7 @@ static const char main_help[] =
 	"  sources    distinct source addresses per named range per interval\n"
 	"  sensors    average packets per sensor per day, by month and group\n"
 	"  surge      source groups whose daily distinct sources jump\n"
+	"  scanners   sources ranked by packets and sensors hit, with tags and tools\n"
 	"  report     one self-contained HTML page with all of the above\n"
 	"  verify     check every frame, checksum and index\n"
 	"  recover    write a valid file with every intact block\n"
@@ -502,6 +530,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	const char *cmd = argv[1];
+	if (strcmp(cmd, "scanners") == 0) /* analyze-scanners.c */
+		return analyze_scanners(argc - 1, argv + 1);
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (strcmp(cmd, commands[i].name) == 0)
 			return commands[i].fn(argc - 1, argv + 1);
@@ -576,6 +606,7 @@ int main(int argc, char **argv)
 			continue;
 		}
 		s.files++;
+		cur_rd = r;
 		if (o.window)
 			umbra_dump_set_time_range(r, o.from_ns, o.to_ns);
 		/* the sensor column, quoted once per file */
@@ -606,8 +637,7 @@ int main(int argc, char **argv)
 			}
 			s.blocks++;
 			if (o.window || o.filter) {
-				/* keep the records that pass, in place of the block */
-				long m = 0;
+				/* only the records that pass */
 				for (long k = 0; k < n; k++) {
 					const struct umbra_flow_record *fr = &recs[k];
 					if (fr->first_ns < o.from_ns || fr->first_ns >= o.to_ns ||
@@ -619,9 +649,7 @@ int main(int argc, char **argv)
 						flow_json(fr, sensor);
 					else
 						stats_add(&s, fr, 1);
-					m++;
 				}
-				(void)m;
 			} else if (fmt == FMT_CSV)
 				for (long k = 0; k < n; k++)
 					flow_csv(&recs[k], sensor);

@@ -20,7 +20,7 @@ with tempfile.TemporaryDirectory() as out:
         print("+", " ".join(cmd), flush=True)
         r = subprocess.run(cmd, capture_output=True, text=True, timeout=240)
         if r.returncode != 0:
-            print(r.stdout, r.stderr)
+            print("exit status", r.returncode, r.stdout, r.stderr)
             failed += 1
             continue
         lines = [l for l in r.stdout.splitlines() if l.startswith("{")]

@@ -478,6 +478,21 @@ make_worker(struct umbra_spsc *ring)
 	return umbra_worker_create(&c);
 }
 
+/*
+ * Wait for an lcore without spinning: the main lcore shares its CPU with
+ * the writer thread (and, on 2 CPUs, the generator), which must not be
+ * starved by rte_eal_wait_lcore()'s busy loop.
+ */
+static void
+wait_lcore(unsigned l)
+{
+	const struct timespec nap = { 0, 1000000 };
+
+	while (rte_eal_get_lcore_state(l) == RUNNING)
+		nanosleep(&nap, NULL);
+	rte_eal_wait_lcore(l);
+}
+
 static unsigned
 worker_lcore(void)
 {
@@ -911,21 +926,21 @@ main(int argc, char **argv)
 		if (o.feed == FEED_PCAP) {
 			base.packets = UINT64_MAX;
 			rte_eal_remote_launch(worker_port, &base, wl);
-			rte_eal_wait_lcore(wl);
+			wait_lcore(wl);
 			u.port = open_pcap(run, 1, pool);
 			if (u.port == UINT16_MAX)
 				return 1;
 		} else if (o.feed == FEED_MEM) {
 			rte_eal_remote_launch(worker_mem, &base, wl);
-			rte_eal_wait_lcore(wl);
+			wait_lcore(wl);
 		} else if (o.feed == FEED_RING) {
 			g.packets = o.packets;
 			g.rate_pps = 0;
 			base.gen_done = &g.done;
 			rte_eal_remote_launch(generator, &g, gl);
 			rte_eal_remote_launch(worker_port, &base, wl);
-			rte_eal_wait_lcore(gl);
-			rte_eal_wait_lcore(wl);
+			wait_lcore(gl);
+			wait_lcore(wl);
 			ceiling = g.tsc ? (double)g.sent / ((double)g.tsc / (double)rte_get_tsc_hz()) / 1e6 : 0;
 		}
 		fill_result(&base, NULL);
@@ -945,7 +960,7 @@ main(int argc, char **argv)
 		pthread_create(&wr.t, NULL, writer_main, &wr);
 		if (o.feed == FEED_MEM) {
 			rte_eal_remote_launch(worker_mem, &u, wl);
-			rte_eal_wait_lcore(wl);
+			wait_lcore(wl);
 		} else if (o.feed == FEED_RING) {
 			g.packets = o.packets;
 			g.rate_pps = 0;
@@ -953,18 +968,19 @@ main(int argc, char **argv)
 			u.gen_done = &g.done;
 			rte_eal_remote_launch(generator, &g, gl);
 			rte_eal_remote_launch(worker_port, &u, wl);
-			rte_eal_wait_lcore(gl);
-			rte_eal_wait_lcore(wl);
+			wait_lcore(gl);
+			wait_lcore(wl);
 		} else {
 			u.packets = UINT64_MAX;
 			rte_eal_remote_launch(worker_port, &u, wl);
-			rte_eal_wait_lcore(wl);
+			wait_lcore(wl);
 		}
 		umbra_worker_drain(u.w);
 		wr.stop = 1;
 		pthread_join(wr.t, NULL);
 		if (wr.dw != NULL)
 			umbra_dump_writer_close(wr.dw, NULL);
+		wr.dw = NULL; /* NDR trials below drain to nowhere */
 		fill_result(&u, &wr);
 
 		/* 3. NDR: highest offered rate with zero loss, binary search */
@@ -987,8 +1003,8 @@ main(int argc, char **argv)
 				pthread_create(&wr.t, NULL, writer_main, &wr);
 				rte_eal_remote_launch(generator, &g, gl);
 				rte_eal_remote_launch(worker_port, &t, wl);
-				rte_eal_wait_lcore(gl);
-				rte_eal_wait_lcore(wl);
+				wait_lcore(gl);
+				wait_lcore(wl);
 				wr.stop = 1;
 				pthread_join(wr.t, NULL);
 				lost = g.missed + g.nombuf + (u.w->cnt->records_dropped_packets - drops0);

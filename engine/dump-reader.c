@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 /* only for ZSTD_d_forceIgnoreChecksum, whose failure is harmless */
@@ -32,15 +33,24 @@ struct umbra_block_decoder {
 	size_t ccap, ucap;
 	struct umbra_flow_record *recs;
 	size_t rcap;
-	const char *err; /* why the last call failed */
+	const uint8_t *src; /* the compressed frame: in the mapping or cbuf */
+	const char *err;    /* why the last call failed */
 };
 
 struct umbra_dump_reader {
 	int fd;
+	const uint8_t *map; /* complete files are mapped: no copy per block */
 	uint64_t size;
 	uint64_t off;
 	uint64_t data_end; /* start of the index frame, or the file size */
 	struct umbra_dump_meta meta;
+	struct rd_names {
+		struct rd_name {
+			unsigned id;
+			char *name;
+		} *v;
+		size_t n, cap;
+	} names[3]; /* format 1.1: labels, signatures, tags (sorted by id) */
 
 	struct umbra_block_decoder *dec; /* for umbra_dump_next() */
 
@@ -61,6 +71,10 @@ static int read_at(const struct umbra_dump_reader *r, uint64_t off, void *buf,
 {
 	if (off > r->size || len > r->size - off)
 		return -EBADMSG;
+	if (r->map) {
+		memcpy(buf, r->map + off, len);
+		return 0;
+	}
 	uint8_t *p = buf;
 	while (len) {
 		ssize_t k = pread(r->fd, p, len, (off_t)off);
@@ -96,6 +110,54 @@ static void copy_str(char *dst, size_t cap, const uint8_t *src, size_t len)
 		len = cap - 1;
 	memcpy(dst, src, len);
 	dst[len] = 0;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	const struct rd_name *x = a, *y = b;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* A name TLV (1.1): id of idbytes bytes, then the name. Bad ones are skipped. */
+static int add_name(struct rd_names *t, const uint8_t *v, size_t tl, unsigned idbytes)
+{
+	if (tl <= idbytes)
+		return 0;
+	if (t->n == t->cap && grow(&t->v, &t->cap, t->cap ? 2 * t->cap : 16,
+				   sizeof(*t->v)) < 0)
+		return -ENOMEM;
+	size_t len = tl - idbytes;
+	char *s = malloc(len + 1);
+	if (!s)
+		return -ENOMEM;
+	copy_str(s, len + 1, v + idbytes, len);
+	t->v[t->n].id = idbytes == 1 ? v[0] : umbra_get16(v);
+	t->v[t->n++].name = s;
+	return 0;
+}
+
+static const char *find_name(const struct rd_names *t, unsigned id)
+{
+	struct rd_name key = {.id = id};
+	const struct rd_name *e =
+		t->n ? bsearch(&key, t->v, t->n, sizeof(*t->v), name_cmp) : NULL;
+	return e ? e->name : NULL;
+}
+
+const char *umbra_dump_label_name(const struct umbra_dump_reader *r, unsigned id)
+{
+	return r ? find_name(&r->names[0], id) : NULL;
+}
+
+const char *umbra_dump_sig_name(const struct umbra_dump_reader *r, unsigned id)
+{
+	return r ? find_name(&r->names[1], id) : NULL;
+}
+
+const char *umbra_dump_tag_name(const struct umbra_dump_reader *r, unsigned bit)
+{
+	const char *n = umbra_tag_name(bit);
+	return n ? n : r ? find_name(&r->names[2], bit) : NULL;
 }
 
 static int parse_header(struct umbra_dump_reader *r)
@@ -152,11 +214,24 @@ static int parse_header(struct umbra_dump_reader *r)
 			if (tl == 8)
 				r->meta.period_end_ns = umbra_get64(v);
 			break;
+		case UMBRA_TLV_LABEL_NAME:
+		case UMBRA_TLV_SIG_NAME:
+		case UMBRA_TLV_TAG_NAME:
+			if (add_name(&r->names[type - UMBRA_TLV_LABEL_NAME], v, tl,
+				     type == UMBRA_TLV_TAG_NAME ? 1 : 2) < 0) {
+				rc = -ENOMEM;
+				goto out;
+			}
+			break;
 		default:
 			break; /* unknown: skip */
 		}
 		o += 4 + tl;
 	}
+	for (int k = 0; k < 3; k++)
+		if (r->names[k].n > 1) /* a repeated id: either name */
+			qsort(r->names[k].v, r->names[k].n, sizeof(r->names[k].v[0]),
+			      name_cmp);
 	r->off = 8 + (uint64_t)len;
 	rc = 0;
 out:
@@ -231,6 +306,16 @@ struct umbra_dump_reader *umbra_dump_open(const char *path)
 		goto fail;
 	}
 	r->size = (uint64_t)st.st_size;
+	/* a .partial file may still grow or be cut back: read it with pread */
+	size_t pl = strlen(path);
+	if (r->size >= 4096 && r->size <= SIZE_MAX &&
+	    !(pl >= 8 && strcmp(path + pl - 8, ".partial") == 0)) {
+		void *m = mmap(NULL, (size_t)r->size, PROT_READ, MAP_SHARED, r->fd, 0);
+		if (m != MAP_FAILED) {
+			r->map = m;
+			(void)madvise(m, (size_t)r->size, MADV_SEQUENTIAL);
+		}
+	}
 	r->dec = umbra_block_decoder_new(0);
 	if (!r->dec) {
 		rc = -ENOMEM;
@@ -396,17 +481,22 @@ static int fetch(struct umbra_block_decoder *d, const struct umbra_dump_reader *
 		*why = WHY_READ;
 		return -EBADMSG;
 	}
-	if (grow(&d->cbuf, &d->ccap, (size_t)csize + 1, 1) < 0)
-		return -ENOMEM;
-	if (read_at(r, b->offset + BLK_FRAME, d->cbuf, csize) < 0) {
-		*why = WHY_READ;
-		return -EBADMSG;
+	if (r->map) {
+		d->src = r->map + b->offset + BLK_FRAME;
+	} else {
+		if (grow(&d->cbuf, &d->ccap, (size_t)csize + 1, 1) < 0)
+			return -ENOMEM;
+		if (read_at(r, b->offset + BLK_FRAME, d->cbuf, csize) < 0) {
+			*why = WHY_READ;
+			return -EBADMSG;
+		}
+		d->src = d->cbuf;
 	}
-	if (umbra_crc32c(0, d->cbuf, csize) != b->data_crc)
+	if (umbra_crc32c(0, d->src, csize) != b->data_crc)
 		return -EBADMSG;
 	*why = WHY_ZSTD;
-	if (ZSTD_findFrameCompressedSize(d->cbuf, csize) != csize ||
-	    ZSTD_getFrameContentSize(d->cbuf, csize) != usize ||
+	if (ZSTD_findFrameCompressedSize(d->src, csize) != csize ||
+	    ZSTD_getFrameContentSize(d->src, csize) != usize ||
 	    b->records == 0 || b->records > UMBRA_MAX_BLOCK_RECORDS ||
 	    usize > umbra_codec_bound(b->records))
 		return -EBADMSG;
@@ -421,7 +511,7 @@ static int fetch(struct umbra_block_decoder *d, const struct umbra_dump_reader *
 		if (!d->codec)
 			return -ENOMEM;
 	}
-	size_t got = ZSTD_decompressDCtx(d->dctx, d->ubuf, usize, d->cbuf, csize);
+	size_t got = ZSTD_decompressDCtx(d->dctx, d->ubuf, usize, d->src, csize);
 	if (ZSTD_isError(got) || got != usize)
 		return -EBADMSG;
 	*why = WHY_CODEC;
@@ -635,7 +725,7 @@ long umbra_block_read_raw(struct umbra_block_decoder *d,
 	if (rc < 0)
 		return note(d, rc, why);
 	d->err = NULL;
-	*data = d->cbuf;
+	*data = d->src;
 	return (long)b->csize;
 }
 
@@ -674,10 +764,17 @@ void umbra_dump_close(struct umbra_dump_reader *r)
 {
 	if (!r)
 		return;
+	if (r->map)
+		munmap((void *)(uintptr_t)r->map, (size_t)r->size);
 	if (r->fd >= 0)
 		close(r->fd);
 	umbra_block_decoder_free(r->dec);
 	free(r->iv);
 	free(r->idx);
+	for (int k = 0; k < 3; k++) {
+		for (size_t i = 0; i < r->names[k].n; i++)
+			free(r->names[k].v[i].name);
+		free(r->names[k].v);
+	}
 	free(r);
 }

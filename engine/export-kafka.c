@@ -41,7 +41,7 @@ opt_name(unsigned kind, char *tmp)
 	case 5: return "sack";
 	case 8: return "ts";
 	default:
-		snprintf(tmp, 8, "?%u", kind);
+		snprintf(tmp, 8, "?%u", kind & 0xffu); /* a TCP option kind is one byte */
 		return tmp;
 	}
 }

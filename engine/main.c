@@ -27,6 +27,7 @@
 #include <rte_mbuf_dyn.h>
 #include <rte_version.h>
 
+#include "classify.h"
 #include "ctl-privilege.h"
 #include "ctl-metrics.h"
 #include "ctl-telemetry.h"
@@ -219,6 +220,36 @@ sum_scalars(struct umbra_lcore_ctx *lc, unsigned n, struct scalars *s)
 	}
 }
 
+/*
+ * Names of the classifier's ids for the dump header (format 1.1), into c.
+ * Returns the array to free once the writer is open (it copies them).
+ */
+static struct umbra_dump_name *
+dump_names(const struct umbra_classify *cl, struct umbra_dump_writer_conf *c)
+{
+	const struct umbra_hs *hs = umbra_classify_hs(cl);
+	unsigned nl = umbra_classify_nlabels(cl), ns = hs ? umbra_hs_count(hs) : 0, k = 0, i;
+	struct umbra_dump_name *v = calloc(nl + ns + UMBRA_TAG_BIT_MAX + 1, sizeof(*v));
+
+	if (v == NULL || cl == NULL)
+		return v;
+	c->label_names = v;
+	for (i = 1; i <= nl; i++)
+		v[k++] = (struct umbra_dump_name){ i, umbra_classify_label_name(cl, i) };
+	c->nlabel_names = k;
+	c->sig_names = v + k;
+	for (i = 0; i < ns; i++)
+		v[k++] = (struct umbra_dump_name){ umbra_hs_pattern(hs, i)->id,
+						   umbra_hs_pattern(hs, i)->name };
+	c->nsig_names = ns;
+	c->tag_names = v + k;
+	for (i = UMBRA_TAG_BIT_PLUGIN_FIRST; i < UMBRA_TAG_BIT_MAX; i++)
+		if (umbra_classify_tag_name(cl, i) != NULL)
+			v[k++] = (struct umbra_dump_name){ i, umbra_classify_tag_name(cl, i) };
+	c->ntag_names = k - nl - ns;
+	return v;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -390,6 +421,7 @@ main(int argc, char **argv)
 	    umbra_privilege_drop(&priv, cfg.out_dir, err, sizeof(err)) != 0) {
 		fprintf(stderr, "umbra: %s\n", err);
 		umbra_port_teardown(port);
+		umbra_classify_free(classify);
 		rte_eal_cleanup();
 		return 1;
 	}
@@ -442,7 +474,9 @@ main(int argc, char **argv)
 	dwc.rotate_s = cfg.rotate_s;
 	dwc.block_records = cfg.block_records;
 	dwc.zstd_level = cfg.zstd_level;
+	struct umbra_dump_name *dnames = dump_names(classify, &dwc);
 	wc.dw = umbra_dump_writer_open(&dwc);
+	free(dnames);
 	if (wc.dw == NULL) {
 		fprintf(stderr, "umbra: cannot start the dump writer in '%s': %s\n",
 			cfg.out_dir, strerror(errno));

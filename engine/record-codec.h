@@ -22,7 +22,7 @@
 #define UMBRA_FRAME_INDEX 0x184D2A58u    /* block index + footer, last frame */
 
 #define UMBRA_FORMAT_MAJOR 1
-#define UMBRA_FORMAT_MINOR 0
+#define UMBRA_FORMAT_MINOR 1
 #define UMBRA_FILE_MAGIC "UMBRADMP"
 #define UMBRA_INDEX_MAGIC "UMBRAIDX"
 
@@ -34,6 +34,11 @@
 #define UMBRA_TLV_CREATED 4
 #define UMBRA_TLV_PERIOD_START 5
 #define UMBRA_TLV_PERIOD_END 6
+/* format 1.1: names of the ids stored in records */
+#define UMBRA_TLV_LABEL_NAME 7 /* u16 p0f label id + name */
+#define UMBRA_TLV_SIG_NAME 8   /* u16 signature id + name */
+#define UMBRA_TLV_TAG_NAME 9   /* u8 tag bit + name */
+#define UMBRA_TLV_NAME_MAX 255
 
 /* block header payload */
 #define UMBRA_BLK_HDR_LEN 48

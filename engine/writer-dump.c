@@ -43,6 +43,8 @@ struct umbra_dump_writer {
 	char *sensor;
 	char **prefixes;
 	unsigned nprefixes;
+	uint8_t *names_tlv; /* format 1.1 name TLVs, ready to copy */
+	size_t names_len;
 	uint64_t rotate_ns;
 	unsigned block_records;
 	unsigned file_mode;
@@ -111,6 +113,39 @@ static void free_conf(struct umbra_dump_writer *w)
 	for (unsigned i = 0; i < w->nprefixes; i++)
 		free(w->prefixes[i]);
 	free(w->prefixes);
+	free(w->names_tlv);
+}
+
+/* Append name TLVs of one kind to w->names_tlv (idbytes: 2 or 1). */
+static int add_names(struct umbra_dump_writer *w, uint16_t type, unsigned idbytes,
+		     const struct umbra_dump_name *v, unsigned n)
+{
+	if (n && !v)
+		return -EINVAL;
+	for (unsigned i = 0; i < n; i++) {
+		if (!v[i].name || (idbytes == 1 ? v[i].id >= UMBRA_TAG_BIT_MAX
+						 : v[i].id > UINT16_MAX))
+			continue;
+		size_t len = strlen(v[i].name);
+		if (len > UMBRA_TLV_NAME_MAX)
+			len = UMBRA_TLV_NAME_MAX;
+		if (w->names_len + 4 + idbytes + len > (512u << 10))
+			break; /* keep the header far below readers' 1 MiB limit */
+		uint8_t *nb = realloc(w->names_tlv, w->names_len + 4 + idbytes + len);
+		if (!nb)
+			return -ENOMEM;
+		w->names_tlv = nb;
+		uint8_t *p = nb + w->names_len;
+		umbra_put16(p, type);
+		umbra_put16(p + 2, (uint16_t)(idbytes + len));
+		if (idbytes == 1)
+			p[4] = (uint8_t)v[i].id;
+		else
+			umbra_put16(p + 4, (uint16_t)v[i].id);
+		memcpy(p + 4 + idbytes, v[i].name, len);
+		w->names_len += 4 + idbytes + len;
+	}
+	return 0;
 }
 
 struct umbra_dump_writer *
@@ -140,6 +175,14 @@ umbra_dump_writer_open(const struct umbra_dump_writer_conf *conf)
 		ok = w->prefixes[i] != NULL;
 		w->nprefixes = i + 1;
 	}
+	if (ok && conf->size >= offsetof(struct umbra_dump_writer_conf, ntag_names) +
+				    sizeof(conf->ntag_names))
+		ok = add_names(w, UMBRA_TLV_LABEL_NAME, 2, conf->label_names,
+			       conf->nlabel_names) == 0 &&
+		     add_names(w, UMBRA_TLV_SIG_NAME, 2, conf->sig_names,
+			       conf->nsig_names) == 0 &&
+		     add_names(w, UMBRA_TLV_TAG_NAME, 1, conf->tag_names,
+			       conf->ntag_names) == 0;
 	w->codec = ok ? umbra_codec_new(w->block_records) : NULL;
 	w->cctx = ZSTD_createCCtx();
 	w->pend = malloc(sizeof(*w->pend) * w->block_records);
@@ -200,7 +243,7 @@ static size_t put_tlv_u64(uint8_t *p, uint16_t type, uint64_t v)
 static int write_header(struct umbra_dump_writer *w)
 {
 	size_t cap = 8 + UMBRA_HDR_FIXED + 3 * (4 + 255) + 3 * 12 +
-		     (size_t)w->nprefixes * (4 + 255);
+		     (size_t)w->nprefixes * (4 + 255) + w->names_len;
 	uint8_t *buf = calloc(1, cap);
 	if (!buf)
 		return -ENOMEM;
@@ -221,6 +264,9 @@ static int write_header(struct umbra_dump_writer *w)
 			   (uint64_t)ts.tv_sec * NSEC + (uint64_t)ts.tv_nsec);
 	len += put_tlv_u64(p + len, UMBRA_TLV_PERIOD_START, w->period_start);
 	len += put_tlv_u64(p + len, UMBRA_TLV_PERIOD_END, w->period_end);
+	if (w->names_len)
+		memcpy(p + len, w->names_tlv, w->names_len);
+	len += w->names_len;
 	uint32_t crc = umbra_crc32c(0, p, 16);
 	crc = umbra_crc32c(crc, p + 20, len - 20);
 	umbra_put32(p + 16, crc);

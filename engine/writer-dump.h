@@ -16,6 +16,12 @@
 struct umbra_dump_writer;
 struct umbra_dump_writer_stats;
 
+/* One id (label id, signature id or tag bit) and its name. */
+struct umbra_dump_name {
+	unsigned id;
+	const char *name;
+};
+
 struct umbra_dump_writer_conf {
 	uint32_t size;           /* sizeof(struct umbra_dump_writer_conf) */
 	const char *dir;         /* output directory (must exist) */
@@ -26,6 +32,17 @@ struct umbra_dump_writer_conf {
 	uint32_t block_records;  /* records per block (0 = default 8192) */
 	int zstd_level;          /* 0 = default */
 	unsigned file_mode;      /* 0 = 0640 */
+	/*
+	 * Format 1.1: names stored in every file header so that readers can
+	 * name record ids (all optional; NULL names are skipped). Callers
+	 * built against 1.0 leave these out of size and get none.
+	 */
+	const struct umbra_dump_name *label_names; /* p0f label id -> name */
+	unsigned nlabel_names;
+	const struct umbra_dump_name *sig_names;   /* signature id -> name */
+	unsigned nsig_names;
+	const struct umbra_dump_name *tag_names;   /* tag bit (< 32) -> name */
+	unsigned ntag_names;
 };
 
 /* NULL with errno on failure. No file is created until the first write. */

@@ -18,6 +18,7 @@ Output in --out DIR:
   ranges.txt          named source ranges (umbra-analyze sources --ranges)
   sensors.txt         sensor groups (umbra-analyze --sensors)
   asn.txt             prefix -> AS number (umbra-analyze --asn)
+  geo.txt             prefix, AS number, country (for a test MaxMind DB)
 
 Every packet lies between 00:10 and 23:50 UTC of its day, so no flow spans
 two days whatever the engine's timeouts. Packet counts, distinct sources
@@ -49,6 +50,7 @@ BLIP_RANGE = "45.67.90.0/24"       # 8 sources on one day: below threshold
 SSH_RANGE = "45.80.1.0/24"         # surges, but on 22/tcp
 ISP_ASN = 64500
 OTHER_ASNS = {STEADY_RANGE: 64501, BLIP_RANGE: 64502, SSH_RANGE: 64503}
+COUNTRIES = {STEADY_RANGE: "NL", BLIP_RANGE: "US", SSH_RANGE: "DE"}  # the ISP: JP
 
 # TSUBAME 2024 Q2 top destinations, weighted
 PORT_MIX = [(("tcp", 23), 30), (("tcp", 8728), 9), (("tcp", 6379), 7),
@@ -299,6 +301,12 @@ class Scenario:
                     (ISP_ASN, ISP_ASN, ISP_ASN))
             for net, asn in OTHER_ASNS.items():
                 f.write("%s %d\n" % (net, asn))
+        with open(os.path.join(out, "geo.txt"), "w") as f:
+            f.write("# CIDR ASN country (gen-scenario.py)\n")
+            for p16 in ("61.200.0.0/16", "61.201.0.0/16", "61.203.0.0/16"):
+                f.write("%s %d JP\n" % (p16, ISP_ASN))
+            for net, asn in OTHER_ASNS.items():
+                f.write("%s %d %s\n" % (net, asn, COUNTRIES[net]))
 
         m = {
             "start": self.date(0), "days": self.days,

@@ -322,7 +322,11 @@ main(int argc, char **argv)
 	}
 	if (interval < 0.1)
 		interval = 0.1;
-	snprintf(host, sizeof(host), "%s", target);
+	if (strlen(target) >= sizeof(host)) {
+		fprintf(stderr, "umbra-top: bad --metrics '%s' (too long)\n", target);
+		return 2;
+	}
+	memcpy(host, target, strlen(target) + 1);
 	if ((port = strrchr(host, ':')) == NULL) {
 		fprintf(stderr, "umbra-top: bad --metrics '%s' (expected ADDR:PORT)\n", target);
 		return 2;

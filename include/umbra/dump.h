@@ -54,6 +54,8 @@ struct umbra_dump_meta {
 /*
  * Open a dump (complete or .partial). NULL with errno on failure: ENOENT,
  * EPROTO (not an umbra dump), ENOTSUP (unsupported major version).
+ * A complete file (a name not ending in .partial) is memory-mapped, so it
+ * must not be truncated while open; .partial files are read with pread.
  */
 struct umbra_dump_reader *umbra_dump_open(const char *path);
 const struct umbra_dump_meta *umbra_dump_get_meta(const struct umbra_dump_reader *r);
@@ -77,6 +79,17 @@ void umbra_dump_damage(const struct umbra_dump_reader *r, uint64_t *blocks,
 		       uint64_t *bytes);
 
 void umbra_dump_close(struct umbra_dump_reader *r);
+
+/*
+ * Names stored in the file header (format 1.1), for the ids in records:
+ * p0f label ids (p0f_label), payload signature ids (sig_id) and tag bits.
+ * umbra_dump_tag_name() names built-in bits itself (umbra_tag_name) and
+ * plugin bits from the file. NULL when unknown (always for 1.0 files,
+ * except built-in tag bits). Valid until umbra_dump_close().
+ */
+const char *umbra_dump_label_name(const struct umbra_dump_reader *r, unsigned id);
+const char *umbra_dump_sig_name(const struct umbra_dump_reader *r, unsigned id);
+const char *umbra_dump_tag_name(const struct umbra_dump_reader *r, unsigned bit);
 
 /* ---- additions (format 1.0) ------------------------------------------- */
 

@@ -12,7 +12,7 @@ with a list of differences on mismatch.
                    [--from DATE --to DATE]
   analyze_check.py sensors MANIFEST OUT.json [--groups engine|file]
                    [--from DATE --to DATE]
-  analyze_check.py surge MANIFEST OUT.json --expect port23|noport|ranges|asn|slash16
+  analyze_check.py surge MANIFEST OUT.json --expect port23|noport|ranges|asn|country
   analyze_check.py flows MANIFEST OUT.csv --case NAME
 """
 import argparse
@@ -219,6 +219,8 @@ def cmd_surge(m, out, a):
         want = {"isp-%d" % (i + 1) for i in range(5)} | {"isp-all"}
     elif a.expect == "asn":
         want = {"AS%d" % m["isp_asn"]}
+    elif a.expect == "country":
+        want = {"JP"}
     else:
         want = set()
     if set(names) != want:

@@ -50,7 +50,7 @@ prometheus --config.file="$WORK/prometheus.yml" --storage.tsdb.path="$WORK/tsdb"
 	--web.listen-address="127.0.0.1:$pport" >"$WORK/prometheus.log" 2>&1 &
 ppid_=$!
 PEERS+=("$ppid_")
-wait_listen tcp "$pport" 30
+wait_listen tcp "$pport" 120 || { tail -20 "$WORK/prometheus.log" >&2; exit 1; }
 
 "$PY" - "$pport" "$WORK/stats.json" <<'PY'
 import json, sys, time, urllib.parse, urllib.request

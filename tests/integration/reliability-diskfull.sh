@@ -52,7 +52,13 @@ kill -TERM "$ENGINE_PID"
 wait_engine
 ENGINE_PID=
 [ "$ENGINE_RC" -eq 1 ] || { cat "$LOG" >&2; die "engine exited $ENGINE_RC, expected 1 (records lost)"; }
-[ "$(grep -c 'failed' "$LOG")" -eq 1 ] || { cat "$LOG" >&2; die "expected one error line"; }
+# one error line per episode, each closed by a "resumed" line (freeing
+# the torn frame can let a smaller write through before the space returns)
+nfail=$(grep -c 'failed' "$LOG")
+nres=$(grep -c 'resumed' "$LOG")
+[ "$nfail" -ge 1 ] && [ "$nfail" -eq "$nres" ] && tail -n 1 "$LOG" | grep -q resumed ||
+	{ cat "$LOG" >&2; die "expected error/resumed line pairs ($nfail errors, $nres resumed)"; }
+echo "  $nfail error episode(s), each followed by 'resumed'"
 stray=$(find "$MNT/out" -type f ! -name '*.uz')
 [ -z "$stray" ] || die "stray files: $stray"
 check_dumps "$MNT/out" 1

@@ -6,14 +6,14 @@
 # must write a valid file (zstd -t) holding every block that was
 # completely written: its record count equals the count from an
 # independent frame walk (reliability_blocks.py) of the .partial file.
-# Runs: UMBRA_TEST_KILL_RUNS (default 12); UMBRA_TEST_SEED picks the points.
+# Runs: UMBRA_TEST_KILL_RUNS (default 10); UMBRA_TEST_SEED picks the points.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 . "$(dirname "$0")/reliability-lib.sh"
 need_umbra analyze
 need zstd
 make_workdir
-RUNS=${UMBRA_TEST_KILL_RUNS:-12}
+RUNS=${UMBRA_TEST_KILL_RUNS:-10}
 RANDOM=${UMBRA_TEST_SEED:-9}
 "$PY" "$GEN" --out "$WORK/in.pcap" --packets 1500 --seed 51 --quiet
 total_blocks=0 total_records=0 total_torn=0 runs_with_file=0

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by the reliability-*.sh tests after common.sh: a live engine
 # (no NIC: DPDK's net_pcap replays a capture, forever with infinite_rx=1)
 # started in the background, and the readers the tests share.
@@ -22,6 +23,7 @@ start_live() {
 wait_engine() {
 	set +e
 	wait "$ENGINE_PID"
+	# shellcheck disable=SC2034 # read by the tests
 	ENGINE_RC=$?
 	set -e
 }
