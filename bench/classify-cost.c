@@ -63,6 +63,18 @@ load(const char *path, struct frames *f, unsigned *link)
 }
 
 static void
+frames_free(struct frames *f)
+{
+	size_t i;
+
+	for (i = 0; i < f->n; i++)
+		free((void *)f->data[i]);
+	free(f->data);
+	free(f->len);
+	free(f->ts);
+}
+
+static void
 drain(struct umbra_spsc *ring, FILE *labels, struct umbra_classify *cl)
 {
 	const struct umbra_flow_record *r;
@@ -203,5 +215,6 @@ main(int argc, char **argv)
 		       umbra_hs_count(umbra_classify_hs(cl)), umbra_classify_nlabels(cl));
 	}
 	umbra_classify_free(cl);
+	frames_free(&f);
 	return 0;
 }

@@ -306,6 +306,15 @@ umbra_report_summary(const struct umbra_report *r, FILE *out)
 		fprintf(out, "  %5u/udp %12" PRIu64 "  %5.1f%%\n", top[i].port, top[i].packets,
 			pct(top[i].packets, t->darknet_packets));
 
+	fprintf(out, "flows by tag (scanner tools, source sanity)\n");
+	for (i = UMBRA_TAG_BIT_FRAGMENT; i < UMBRA_TAG_BIT_MAX; i++) {
+		const char *n = r->classify != NULL ? umbra_classify_tag_name(r->classify, i) :
+						      umbra_tag_name(i);
+
+		if (n != NULL && t->tag_flows[i] != 0)
+			fprintf(out, "  %-12s %12" PRIu64 "  %5.1f%%\n", n, t->tag_flows[i],
+				pct(t->tag_flows[i], t->flows_exported));
+	}
 	fprintf(out, "\nflows    %12" PRIu64 " created, %" PRIu64 " exported, %" PRIu64
 		" evicted (table full)\n",
 		t->flows_created, t->flows_exported, t->flows_evicted);
