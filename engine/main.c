@@ -250,6 +250,26 @@ dump_names(const struct umbra_classify *cl, struct umbra_dump_writer_conf *c)
 	return v;
 }
 
+/* One loss interval: what the counters moved by since the previous one. */
+static void
+fill_interval(struct umbra_interval *iv, uint64_t start, uint64_t end,
+	      const struct scalars *cur, const struct scalars *prev,
+	      const struct umbra_port_stats *ps, const struct umbra_port_stats *prev_ps)
+{
+	memset(iv, 0, sizeof(*iv));
+	iv->start_ns = start;
+	iv->end_ns = end;
+	iv->rx_packets = cur->rx - prev->rx;
+	iv->darknet_packets = cur->darknet - prev->darknet;
+	iv->not_darknet_packets = cur->not_darknet - prev->not_darknet;
+	iv->malformed_packets = cur->malformed - prev->malformed;
+	iv->rx_missed = ps->imissed - prev_ps->imissed;
+	iv->rx_nombuf = ps->rx_nombuf - prev_ps->rx_nombuf;
+	iv->ring_drops = cur->ring_drops - prev->ring_drops;
+	iv->ring_drop_packets = cur->ring_drop_pkts - prev->ring_drop_pkts;
+	iv->flows_evicted = cur->evicted - prev->evicted;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -532,18 +552,8 @@ main(int argc, char **argv)
 			uint64_t end = clock_kind == UMBRA_CLOCK_TSC ? realtime_ns() : cur.now_ns;
 
 			umbra_port_stats(port, &ps);
-			memset(&iv, 0, sizeof(iv));
-			iv.start_ns = iv_start_ns != 0 ? iv_start_ns : capture_first;
-			iv.end_ns = end;
-			iv.rx_packets = cur.rx - prev.rx;
-			iv.darknet_packets = cur.darknet - prev.darknet;
-			iv.not_darknet_packets = cur.not_darknet - prev.not_darknet;
-			iv.malformed_packets = cur.malformed - prev.malformed;
-			iv.rx_missed = ps.imissed - prev_ps.imissed;
-			iv.rx_nombuf = ps.rx_nombuf - prev_ps.rx_nombuf;
-			iv.ring_drops = cur.ring_drops - prev.ring_drops;
-			iv.ring_drop_packets = cur.ring_drop_pkts - prev.ring_drop_pkts;
-			iv.flows_evicted = cur.evicted - prev.evicted;
+			fill_interval(&iv, iv_start_ns != 0 ? iv_start_ns : capture_first, end,
+				      &cur, &prev, &ps, &prev_ps);
 			/* a full mailbox keeps the deltas for the next interval */
 			if (umbra_writer_post_interval(&wc, &iv) == 0) {
 				prev = cur;
@@ -594,18 +604,10 @@ main(int argc, char **argv)
 		struct umbra_interval iv;
 		const struct timespec nap = { 0, 1000 * 1000 };
 
-		memset(&iv, 0, sizeof(iv));
-		iv.start_ns = iv_start_ns != 0 ? iv_start_ns : (capture_first ? capture_first : cur.now_ns);
-		iv.end_ns = clock_kind == UMBRA_CLOCK_TSC ? realtime_ns() : cur.now_ns;
-		iv.rx_packets = cur.rx - prev.rx;
-		iv.darknet_packets = cur.darknet - prev.darknet;
-		iv.not_darknet_packets = cur.not_darknet - prev.not_darknet;
-		iv.malformed_packets = cur.malformed - prev.malformed;
-		iv.rx_missed = ps.imissed - prev_ps.imissed;
-		iv.rx_nombuf = ps.rx_nombuf - prev_ps.rx_nombuf;
-		iv.ring_drops = cur.ring_drops - prev.ring_drops;
-		iv.ring_drop_packets = cur.ring_drop_pkts - prev.ring_drop_pkts;
-		iv.flows_evicted = cur.evicted - prev.evicted;
+		fill_interval(&iv,
+			      iv_start_ns != 0 ? iv_start_ns : (capture_first ? capture_first : cur.now_ns),
+			      clock_kind == UMBRA_CLOCK_TSC ? realtime_ns() : cur.now_ns,
+			      &cur, &prev, &ps, &prev_ps);
 		while (umbra_writer_post_interval(&wc, &iv) != 0)
 			nanosleep(&nap, NULL);
 	}
