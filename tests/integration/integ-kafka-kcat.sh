@@ -38,9 +38,22 @@ timeout 60 kcat -C -b "$brokers" -t umbra-flows -o beginning -e -q -f '%s\n' \
 "$PY" - "$WORK/umbra.ndjson" "$WORK/kcat.ndjson" "$WORK/stats.json" <<'PY'
 import json, sys
 from collections import Counter
-def load(p):
-    return Counter(json.dumps(json.loads(l), sort_keys=True) for l in open(p) if l.strip())
-ours, theirs = load(sys.argv[1]), load(sys.argv[2])
+BRIEF = ["first", "last", "src", "dst", "proto", "sport", "dport", "packets", "bytes",
+         "tcp_flags", "ttl_min", "ttl_max", "tags", "end_reason"]
+def rows(p):
+    return [json.loads(l) for l in open(p) if l.strip()]
+ours_rows, theirs_rows = rows(sys.argv[1]), rows(sys.argv[2])
+# every message carries at least the BRIEF's fields; the analyzer's name
+# columns (p0f_label, signature) come from the dump's name tables, which a
+# message does not carry: compare on the fields the messages have
+keys = set().union(*(r.keys() for r in theirs_rows)) if theirs_rows else set(BRIEF)
+lacking = [f for f in BRIEF if f not in keys]
+if lacking:
+    sys.exit(f"FAIL: messages lack BRIEF fields {lacking}")
+def load(rs):
+    return Counter(json.dumps({k: r.get(k) for k in sorted(keys)}, sort_keys=True) for r in rs)
+ours, theirs = load(ours_rows), load(theirs_rows)
+print(f"compared fields: {len(keys)} ({', '.join(sorted(keys))})")
 st = json.load(open(sys.argv[3]))
 k = st["export"]["kafka"]
 print(f"umbra dump: {sum(ours.values())} records; kcat: {sum(theirs.values())} messages; "
