@@ -203,7 +203,8 @@ static int by_name(const void *x, const void *y)
 static void set_names(struct sc_set *s, const struct an_names *t, const char **out)
 {
 	cmp_names = t;
-	qsort(s->v, s->n, sizeof(*s->v), by_name);
+	if (s->n > 1) /* an empty set may have no array at all */
+		qsort(s->v, s->n, sizeof(*s->v), by_name);
 	for (uint32_t i = 0; i < s->n; i++)
 		out[i] = t->v[s->v[i]];
 	out[s->n] = NULL;
