@@ -86,7 +86,7 @@ int analyze_collect(struct analyze_paths *in, int n, char **args)
 			fprintf(stderr, "umbra-analyze: out of memory\n");
 			return -1;
 		}
-		qsort(in->v + first, in->n - first, sizeof(char *), cmp_str);
+		an_qsort(in->v + first, in->n - first, sizeof(char *), cmp_str);
 	}
 	return rc;
 }

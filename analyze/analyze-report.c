@@ -653,7 +653,7 @@ int analyze_report(int argc, char **argv)
 		rc = k;
 		goto out;
 	}
-	qsort(tags.iv, tags.niv, sizeof(*tags.iv), cmp_iv);
+	an_qsort(tags.iv, tags.niv, sizeof(*tags.iv), cmp_iv);
 
 	/* write the page through stdout, so the command printers serve as-is */
 	fflush(stdout);

@@ -204,7 +204,7 @@ static void set_names(struct sc_set *s, const struct an_names *t, const char **o
 {
 	cmp_names = t;
 	if (s->n > 1) /* an empty set may have no array at all */
-		qsort(s->v, s->n, sizeof(*s->v), by_name);
+		an_qsort(s->v, s->n, sizeof(*s->v), by_name);
 	for (uint32_t i = 0; i < s->n; i++)
 		out[i] = t->v[s->v[i]];
 	out[s->n] = NULL;
@@ -407,7 +407,7 @@ int analyze_scanners(int argc, char **argv)
 		umbra_dump_close(r);
 	}
 	if (rc == 0) {
-		qsort(agg.v, agg.n, sizeof(*agg.v), args.by_sensors ? by_sensors : by_packets);
+		an_qsort(agg.v, agg.n, sizeof(*agg.v), args.by_sensors ? by_sensors : by_packets);
 		sc_print(&agg, &args, fmt);
 	} else {
 		fprintf(stderr, "umbra-analyze scanners: %s\n", strerror(-rc));

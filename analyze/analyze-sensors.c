@@ -204,7 +204,7 @@ int an_sensorsagg_build(struct an_sensorsagg *s, const struct an_opts *o,
 			goto out;
 		(*v)++;
 	}
-	qsort(cells, nc, sizeof(*cells), cmp_cells);
+	an_qsort(cells, nc, sizeof(*cells), cmp_cells);
 	for (size_t i = 0; i < nc;) {
 		size_t j = i;
 		unsigned eng = (unsigned)(cells[i].k.c >> 40);
@@ -269,8 +269,8 @@ int an_sensorsagg_build(struct an_sensorsagg *s, const struct an_opts *o,
 					   (double)res->rows[r].packets / (double)res->rows[r].units :
 					   0.0;
 	}
-	qsort(res->rows, res->nrows, sizeof(*res->rows), cmp_rows);
-	qsort(res->groups, res->ngroups, sizeof(char *), cmp_str_ptr);
+	an_qsort(res->rows, res->nrows, sizeof(*res->rows), cmp_rows);
+	an_qsort(res->groups, res->ngroups, sizeof(char *), cmp_str_ptr);
 	free(groups.v);
 	free(groups.h);
 	memset(&groups, 0, sizeof(groups));

@@ -239,7 +239,7 @@ int an_surge_build(struct an_surge *s, const struct an_opts *o, struct an_surge_
 			sum += c[d];
 		}
 	}
-	qsort(res->rows, res->nrows, sizeof(*res->rows), cmp_rows);
+	an_qsort(res->rows, res->nrows, sizeof(*res->rows), cmp_rows);
 	rc = 0;
 out:
 	free(series);

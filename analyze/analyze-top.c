@@ -332,7 +332,7 @@ static void select_top(struct an_top_row *r, size_t *n, size_t keep)
 		}
 		*n = keep;
 	}
-	qsort(r, *n, sizeof(*r), an_top_cmp_row);
+	an_qsort(r, *n, sizeof(*r), an_top_cmp_row);
 }
 
 /* destinations as dense indices: TCP ports, UDP ports, other protocols */
@@ -508,7 +508,7 @@ int an_top_build(struct an_top_result *t, const struct an_top_cells *cells,
 		const struct an_sensor_entry *e =
 			sens ? an_sensors_lookup(sens, s->addr, s->family, eng) : NULL;
 		if (s->multi) {
-			qsort(s->rows, s->nrows, sizeof(*s->rows), cmp_row_dest);
+			an_qsort(s->rows, s->nrows, sizeof(*s->rows), cmp_row_dest);
 			size_t m = 0;
 			for (size_t r = 0; r < s->nrows; r++) {
 				if (m && s->rows[m - 1].dest == s->rows[r].dest)
@@ -573,9 +573,9 @@ int an_top_build(struct an_top_result *t, const struct an_top_cells *cells,
 		free(gcap);
 		for (size_t i = 0; i < t->ngroups; i++)
 			select_top(t->groups[i].rows, &t->groups[i].nrows, keep);
-		qsort(t->groups, t->ngroups, sizeof(*t->groups), cmp_group_name);
+		an_qsort(t->groups, t->ngroups, sizeof(*t->groups), cmp_group_name);
 	}
-	qsort(t->sensors, t->nsensors, sizeof(*t->sensors), cmp_by_packets);
+	an_qsort(t->sensors, t->nsensors, sizeof(*t->sensors), cmp_by_packets);
 	rc = 0;
 out:
 	free(cell_sensor);

@@ -6,6 +6,7 @@
 #include <getopt.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #include "umbra/dump.h"
 #include "umbra/record.h"
@@ -426,5 +427,16 @@ int analyze_verify(int argc, char **argv);
 int analyze_recover(int argc, char **argv);
 int analyze_flows_filtered(int argc, char **argv);
 int analyze_scanners(int argc, char **argv); /* analyze-scanners.c */
+
+/*
+ * qsort for arrays that may be empty (and then NULL): passing NULL to
+ * qsort is undefined even with no elements.
+ */
+static inline void an_qsort(void *base, size_t n, size_t size,
+			    int (*cmp)(const void *, const void *))
+{
+	if (n > 1)
+		qsort(base, n, size, cmp);
+}
 
 #endif
