@@ -71,16 +71,8 @@ static void surge_view(void *tls, const struct an_file *f, const struct umbra_bl
 		const struct umbra_flow_record *p = &v->profiles[v->profile[i]];
 		if (!an_port_ok(cfg->proto, cfg->port, p->proto, v->dport[i]))
 			continue;
-		uint8_t a[16] = {0};
-		if (i < v->n4) {
-			uint32_t x = v->src4[i];
-			a[0] = (uint8_t)(x >> 24);
-			a[1] = (uint8_t)(x >> 16);
-			a[2] = (uint8_t)(x >> 8);
-			a[3] = (uint8_t)x;
-		} else {
-			memcpy(a, v->src16 + 16 * (size_t)(i - v->n4), 16);
-		}
+		uint8_t a[16];
+		an_view_src(v, i, a);
 		surge_add(t, a, p->family == 6 ? 6 : 4, v->first_ns[i]);
 	}
 }

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "umbra/dump.h"
 #include "umbra/record.h"
@@ -437,6 +438,21 @@ static inline void an_qsort(void *base, size_t n, size_t size,
 {
 	if (n > 1)
 		qsort(base, n, size, cmp);
+}
+
+/* Source address of row i of a block view, as 16 bytes (IPv4 first 4). */
+static inline void an_view_src(const struct umbra_block_view *v, uint32_t i, uint8_t a[16])
+{
+	memset(a, 0, 16);
+	if (i < v->n4) {
+		uint32_t x = v->src4[i];
+		a[0] = (uint8_t)(x >> 24);
+		a[1] = (uint8_t)(x >> 16);
+		a[2] = (uint8_t)(x >> 8);
+		a[3] = (uint8_t)x;
+	} else {
+		memcpy(a, v->src16 + 16 * (size_t)(i - v->n4), 16);
+	}
 }
 
 #endif
