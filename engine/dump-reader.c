@@ -64,6 +64,8 @@ struct umbra_dump_reader {
 	uint64_t dmg_blocks, dmg_bytes;
 	uint64_t dmg_at, dmg_len; /* the last damage reported */
 	const char *dmg_what;
+	int seq_seen;      /* a block header has been read */
+	uint32_t seq_last; /* ... and the highest sequence number so far */
 };
 
 static int read_at(const struct umbra_dump_reader *r, uint64_t off, void *buf,
@@ -566,6 +568,14 @@ static int next_header(struct umbra_dump_reader *r, struct umbra_dump_block *b)
 						      "block runs past the end of the file" :
 						      "bad block header");
 			block_parse(b, r->off, fh + 8);
+			/* the writer numbers blocks 0, 1, ... in file order: a
+			 * number at or below one already read is a copy of an
+			 * earlier block (or one out of place), never new data */
+			if (r->seq_seen && b->seq <= r->seq_last)
+				return (int)skip_block(r, BLK_FRAME + (uint64_t)b->csize,
+						       "duplicated block (sequence number already read)");
+			r->seq_seen = 1;
+			r->seq_last = b->seq;
 			return 1;
 		}
 		if (magic == UMBRA_FRAME_INTERVAL) {
