@@ -46,6 +46,37 @@ opt_name(unsigned kind, char *tmp)
 	}
 }
 
+static void
+json_quote(const char *s, char *out, size_t cap)
+{
+	size_t n = 0;
+
+	out[n++] = '"';
+	for (; *s && n + 8 < cap; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\') {
+			out[n++] = '\\';
+			out[n++] = (char)c;
+		} else if (c < 0x20 || c == 0x7f) {
+			n += (size_t)snprintf(out + n, cap - n, "\\u%04x", c);
+		} else {
+			out[n++] = (char)c;
+		}
+	}
+	out[n++] = '"';
+	out[n] = '\0';
+}
+
+/* a record id's name as the analyzer prints it: the name, else the id */
+static const char *
+id_text(const char *name, unsigned id, char *tmp, size_t cap)
+{
+	if (name == NULL)
+		snprintf(tmp, cap, "%u", id);
+	return name != NULL ? name : tmp;
+}
+
 #define ADD(...)                                                                   \
 	do {                                                                       \
 		int k_ = snprintf(buf + n, n < cap ? cap - n : 0, __VA_ARGS__);    \
@@ -53,10 +84,10 @@ opt_name(unsigned kind, char *tmp)
 	} while (0)
 
 size_t
-umbra_kafka_format(const struct umbra_flow_record *r, const char *sensor_json, char *buf,
-		   size_t cap)
+umbra_kafka_format(const struct umbra_flow_record *r, const char *sensor_json,
+		   const struct umbra_classify *cl, char *buf, size_t cap)
 {
-	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], tmp[16];
+	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], tmp[16], q[2 * UMBRA_KAFKA_NAME_MAX];
 	int af = r->family == 6 ? AF_INET6 : AF_INET;
 	const char *pn = umbra_proto_name(r->proto), *er = umbra_end_reason_name(r->end_reason);
 	unsigned b, first = 1, i, nopts;
@@ -81,7 +112,7 @@ umbra_kafka_format(const struct umbra_flow_record *r, const char *sensor_json, c
 
 		if (!(r->tags & (1u << b)))
 			continue;
-		tn = umbra_tag_name(b);
+		tn = cl != NULL ? umbra_classify_tag_name(cl, b) : umbra_tag_name(b);
 		if (tn == NULL) {
 			snprintf(tmp, sizeof(tmp), "tag%u", b);
 			tn = tmp;
@@ -99,7 +130,23 @@ umbra_kafka_format(const struct umbra_flow_record *r, const char *sensor_json, c
 	nopts = r->syn_nopts < UMBRA_OLAYOUT_MAX ? r->syn_nopts : UMBRA_OLAYOUT_MAX;
 	for (i = 0; i < nopts; i++)
 		ADD("%s%s", i ? "," : "", opt_name(r->syn_olayout[i], tmp));
-	ADD("\",\"sensor\":%s}", sensor_json);
+	ADD("\",\"sensor\":%s,\"p0f_label\":", sensor_json);
+	if (r->p0f_label != 0) {
+		json_quote(id_text(cl != NULL ? umbra_classify_label_name(cl, r->p0f_label) : NULL,
+				   r->p0f_label, tmp, sizeof(tmp)), q, sizeof(q));
+		ADD("%s", q);
+	} else {
+		ADD("null");
+	}
+	ADD(",\"signature\":");
+	if (r->sig_id != 0) {
+		json_quote(id_text(cl != NULL ? umbra_classify_sig_name(cl, r->sig_id) : NULL,
+				   r->sig_id, tmp, sizeof(tmp)), q, sizeof(q));
+		ADD("%s", q);
+	} else {
+		ADD("null");
+	}
+	ADD("}");
 	return n;
 }
 
@@ -113,8 +160,9 @@ struct kexp {
 	rd_kafka_t *rk;
 	rd_kafka_topic_t *rkt;
 	char sensor_json[600];
+	const struct umbra_classify *cl;
 	struct umbra_sink_stats st;
-	char msg[2048];
+	char msg[2048 + 4 * UMBRA_KAFKA_NAME_MAX];
 };
 
 /* Called from rd_kafka_poll/flush, i.e. on the writer thread. */
@@ -141,7 +189,8 @@ kafka_records(void *ctx, const struct umbra_flow_record *recs, unsigned n)
 
 	x->st.records += n;
 	for (i = 0; i < n; i++) {
-		size_t len = umbra_kafka_format(&recs[i], x->sensor_json, x->msg, sizeof(x->msg));
+		size_t len = umbra_kafka_format(&recs[i], x->sensor_json, x->cl, x->msg,
+						 sizeof(x->msg));
 		int waited = 0;
 
 		while (rd_kafka_produce(x->rkt, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, x->msg,
@@ -210,31 +259,9 @@ static const struct umbra_sink_ops kafka_ops = {
 	.close = kafka_close,
 };
 
-static void
-json_quote(const char *s, char *out, size_t cap)
-{
-	size_t n = 0;
-
-	out[n++] = '"';
-	for (; *s && n + 8 < cap; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\') {
-			out[n++] = '\\';
-			out[n++] = (char)c;
-		} else if (c < 0x20 || c == 0x7f) {
-			n += (size_t)snprintf(out + n, cap - n, "\\u%04x", c);
-		} else {
-			out[n++] = (char)c;
-		}
-	}
-	out[n++] = '"';
-	out[n] = '\0';
-}
-
 int
-umbra_kafka_open(const char *spec, const char *sensor, struct umbra_sink *sink, char *err,
-		 size_t errlen)
+umbra_kafka_open(const char *spec, const char *sensor, const struct umbra_classify *cl,
+		 struct umbra_sink *sink, char *err, size_t errlen)
 {
 	char brokers[512], errstr[512];
 	const char *slash = strrchr(spec, '/');
@@ -253,6 +280,7 @@ umbra_kafka_open(const char *spec, const char *sensor, struct umbra_sink *sink, 
 	x = calloc(1, sizeof(*x));
 	if (x == NULL)
 		return -ENOMEM;
+	x->cl = cl;
 	json_quote(sensor, x->sensor_json, sizeof(x->sensor_json));
 	conf = rd_kafka_conf_new();
 	if (rd_kafka_conf_set(conf, "bootstrap.servers", brokers, errstr, sizeof(errstr)) ||
@@ -288,10 +316,11 @@ umbra_kafka_open(const char *spec, const char *sensor, struct umbra_sink *sink, 
 #else
 
 int
-umbra_kafka_open(const char *spec, const char *sensor, struct umbra_sink *sink, char *err,
-		 size_t errlen)
+umbra_kafka_open(const char *spec, const char *sensor, const struct umbra_classify *cl,
+		 struct umbra_sink *sink, char *err, size_t errlen)
 {
 	(void)sensor;
+	(void)cl;
 	(void)sink;
 	snprintf(err, errlen, "option '--kafka': '%s': umbra was built without librdkafka", spec);
 	return -ENOTSUP;

@@ -4,8 +4,8 @@
 #include "export-kafka.h"
 
 int
-umbra_sinks_open(const struct umbra_config *cfg, struct umbra_sink *sinks, unsigned *n,
-		 char *err, size_t errlen)
+umbra_sinks_open(const struct umbra_config *cfg, const struct umbra_classify *cl,
+		 struct umbra_sink *sinks, unsigned *n, char *err, size_t errlen)
 {
 	int rc = 0;
 
@@ -17,7 +17,8 @@ umbra_sinks_open(const struct umbra_config *cfg, struct umbra_sink *sinks, unsig
 		(*n)++;
 	}
 	if (cfg->kafka[0] != '\0') {
-		rc = umbra_kafka_open(cfg->kafka, cfg->sensor_name, &sinks[*n], err, errlen);
+		rc = umbra_kafka_open(cfg->kafka, cfg->sensor_name, cl, &sinks[*n], err,
+				      errlen);
 		if (rc != 0)
 			goto fail;
 		(*n)++;

@@ -356,7 +356,7 @@ main(int argc, char **argv)
 	}
 	/* export sinks and the metrics listener: a bad URL or a busy port
 	 * is refused before anything starts */
-	if (umbra_sinks_open(&cfg, wc.sinks, &wc.nsinks, err, sizeof(err)) != 0) {
+	if (umbra_sinks_open(&cfg, classify, wc.sinks, &wc.nsinks, err, sizeof(err)) != 0) {
 		fprintf(stderr, "umbra: %s\n", err);
 		return 2;
 	}

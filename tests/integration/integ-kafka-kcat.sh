@@ -28,7 +28,8 @@ echo "mock cluster: $brokers"
 
 run_engine "$WORK/engine.log" 120 --pcap "$WORK/a.pcap" --darknet 192.0.2.0/24 \
 	--darknet 2001:db8:dead::/64 --out "$WORK/out" --stats-json "$WORK/stats.json" \
-	--sensor-name kafka-test --kafka "$brokers/umbra-flows" --quiet
+	--sensor-name kafka-test --kafka "$brokers/umbra-flows" \
+	--rules "$UMBRA_SRC/rules/default.rules" --quiet
 engine_ok "$WORK/engine.log"
 
 timeout 60 kcat -C -b "$brokers" -t umbra-flows -o beginning -e -q -f '%s\n' \
@@ -43,13 +44,20 @@ BRIEF = ["first", "last", "src", "dst", "proto", "sport", "dport", "packets", "b
 def rows(p):
     return [json.loads(l) for l in open(p) if l.strip()]
 ours_rows, theirs_rows = rows(sys.argv[1]), rows(sys.argv[2])
-# every message carries at least the BRIEF's fields; the analyzer's name
-# columns (p0f_label, signature) come from the dump's name tables, which a
-# message does not carry: compare on the fields the messages have
-keys = set().union(*(r.keys() for r in theirs_rows)) if theirs_rows else set(BRIEF)
-lacking = [f for f in BRIEF if f not in keys]
+# every message carries every field of the analyzer's ndjson (the BRIEF's,
+# the SYN fields, sensor, and the p0f_label and signature names), and
+# nothing else
+keys = set().union(*(r.keys() for r in ours_rows))
+lacking = sorted(set(BRIEF) - keys)
 if lacking:
-    sys.exit(f"FAIL: messages lack BRIEF fields {lacking}")
+    sys.exit(f"FAIL: the analyzer lacks BRIEF fields {lacking}")
+for r in theirs_rows:
+    if set(r.keys()) != keys:
+        sys.exit(f"FAIL: a message has fields {sorted(r.keys())}, expected {sorted(keys)}")
+named = sum(1 for r in theirs_rows if r.get("p0f_label")), sum(1 for r in theirs_rows if r.get("signature"))
+print(f"messages with a p0f label: {named[0]}, with a signature: {named[1]}")
+if not named[0] or not named[1]:
+    sys.exit("FAIL: the capture should give labelled and signed flows")
 def load(rs):
     return Counter(json.dumps({k: r.get(k) for k in sorted(keys)}, sort_keys=True) for r in rs)
 ours, theirs = load(ours_rows), load(theirs_rows)
