@@ -34,6 +34,7 @@ struct umbra_block_decoder {
 	struct umbra_flow_record *recs;
 	size_t rcap;
 	const uint8_t *src; /* the compressed frame: in the mapping or cbuf */
+	size_t ulen;        /* bytes in ubuf: the block, or its key part */
 	const char *err;    /* why the last call failed */
 };
 
@@ -463,9 +464,14 @@ static const char *const fetch_why[] = {
 };
 enum { WHY_CRC, WHY_ZSTD, WHY_CODEC, WHY_UNKNOWN, WHY_READ };
 
+enum { UNPACK_NONE, UNPACK_ALL, UNPACK_KEY };
+
 /*
- * Read and check block b's data frame; with unpack, decompress it into
- * d->ubuf. 0, or -EBADMSG with *why set, -ENOMEM.
+ * Read and check block b's data: codec 1 is one zstd frame, codec 2 two
+ * (the key part, then the rest) whose content sizes add up to usize.
+ * With UNPACK_ALL decompress the block into d->ubuf, with UNPACK_KEY only
+ * a codec 2 block's key part (a codec 1 block whole); d->ulen is what
+ * ubuf then holds. 0, or -EBADMSG with *why set, -ENOMEM.
  */
 static int fetch(struct umbra_block_decoder *d, const struct umbra_dump_reader *r,
 		 const struct umbra_dump_block *b, int unpack, int *why)
@@ -473,7 +479,7 @@ static int fetch(struct umbra_block_decoder *d, const struct umbra_dump_reader *
 	uint32_t csize = b->csize, usize = b->usize;
 
 	*why = WHY_CRC;
-	if (b->codec != UMBRA_BLK_CODEC) {
+	if (b->codec != UMBRA_BLK_CODEC_FLAT && b->codec != UMBRA_BLK_CODEC_SPLIT) {
 		*why = WHY_UNKNOWN;
 		return -EBADMSG;
 	}
@@ -497,12 +503,25 @@ static int fetch(struct umbra_block_decoder *d, const struct umbra_dump_reader *
 	if (umbra_crc32c(0, d->src, csize) != b->data_crc)
 		return -EBADMSG;
 	*why = WHY_ZSTD;
-	if (ZSTD_findFrameCompressedSize(d->src, csize) != csize ||
-	    ZSTD_getFrameContentSize(d->src, csize) != usize ||
-	    b->records == 0 || b->records > UMBRA_MAX_BLOCK_RECORDS ||
+	/* the frames: c1/u1 the first (codec 1: the only one) */
+	size_t c1 = ZSTD_findFrameCompressedSize(d->src, csize);
+	unsigned long long u1 = ZSTD_isError(c1) ? ZSTD_CONTENTSIZE_ERROR
+						 : ZSTD_getFrameContentSize(d->src, c1);
+	if (ZSTD_isError(c1) || u1 > usize)
+		return -EBADMSG;
+	if (b->codec == UMBRA_BLK_CODEC_FLAT) {
+		if (c1 != csize || u1 != usize)
+			return -EBADMSG;
+	} else {
+		if (c1 >= csize || u1 == 0 ||
+		    ZSTD_findFrameCompressedSize(d->src + c1, csize - c1) != csize - c1 ||
+		    ZSTD_getFrameContentSize(d->src + c1, csize - c1) != usize - u1)
+			return -EBADMSG;
+	}
+	if (b->records == 0 || b->records > UMBRA_MAX_BLOCK_RECORDS ||
 	    usize > umbra_codec_bound(b->records))
 		return -EBADMSG;
-	if (!unpack)
+	if (unpack == UNPACK_NONE)
 		return 0;
 	if (grow(&d->ubuf, &d->ucap, (size_t)usize + 1, 1) < 0)
 		return -ENOMEM;
@@ -513,9 +532,18 @@ static int fetch(struct umbra_block_decoder *d, const struct umbra_dump_reader *
 		if (!d->codec)
 			return -ENOMEM;
 	}
-	size_t got = ZSTD_decompressDCtx(d->dctx, d->ubuf, usize, d->src, csize);
-	if (ZSTD_isError(got) || got != usize)
+	size_t want = unpack == UNPACK_KEY || b->codec == UMBRA_BLK_CODEC_FLAT ? 1 : 2;
+	size_t got = ZSTD_decompressDCtx(d->dctx, d->ubuf, (size_t)u1, d->src, c1);
+	if (ZSTD_isError(got) || got != u1)
 		return -EBADMSG;
+	d->ulen = got;
+	if (want == 2) {
+		got = ZSTD_decompressDCtx(d->dctx, d->ubuf + u1, usize - (size_t)u1, d->src + c1,
+					  csize - c1);
+		if (ZSTD_isError(got) || got != usize - u1)
+			return -EBADMSG;
+		d->ulen += got;
+	}
 	*why = WHY_CODEC;
 	return 0;
 }
@@ -524,12 +552,12 @@ static long decode_recs(struct umbra_block_decoder *d, const struct umbra_dump_r
 			const struct umbra_dump_block *b,
 			const struct umbra_flow_record **recs, int *why)
 {
-	int rc = fetch(d, r, b, 1, why);
+	int rc = fetch(d, r, b, UNPACK_ALL, why);
 	if (rc < 0)
 		return rc;
 	if (grow(&d->recs, &d->rcap, b->records, sizeof(*d->recs)) < 0)
 		return -ENOMEM;
-	long k = umbra_codec_decode(d->codec, d->ubuf, b->usize, d->recs, b->records);
+	long k = umbra_codec_decode(d->codec, b->codec, d->ubuf, d->ulen, d->recs, b->records);
 	if (k != (long)b->records)
 		return -EBADMSG;
 	*recs = d->recs;
@@ -629,7 +657,7 @@ int umbra_dump_next_block(struct umbra_dump_reader *r, struct umbra_dump_block *
 		r->off += total;
 		if (outside(r, b))
 			continue;
-		if (b->codec != UMBRA_BLK_CODEC) {
+		if (b->codec != UMBRA_BLK_CODEC_FLAT && b->codec != UMBRA_BLK_CODEC_SPLIT) {
 			r->off -= total;
 			return (int)skip_block(r, total, fetch_why[WHY_UNKNOWN]);
 		}
@@ -717,10 +745,12 @@ long umbra_block_decode_view(struct umbra_block_decoder *d,
 			     struct umbra_block_view *v)
 {
 	int why = WHY_CRC;
-	int rc = fetch(d, r, b, 1, &why);
+	/* columns all in a codec 2 block's key part: decompress just that */
+	int key = b->codec == UMBRA_BLK_CODEC_SPLIT && !(cols & ~UMBRA_CODEC_KEY_COLS);
+	int rc = fetch(d, r, b, key ? UNPACK_KEY : UNPACK_ALL, &why);
 	if (rc < 0)
 		return note(d, rc, why);
-	long k = umbra_codec_decode_view(d->codec, d->ubuf, b->usize, cols, v);
+	long k = umbra_codec_decode_view(d->codec, b->codec, d->ubuf, d->ulen, cols, key, v);
 	if (k >= 0 && k != (long)b->records)
 		k = -EBADMSG;
 	return note(d, k, WHY_CODEC);
@@ -731,7 +761,7 @@ long umbra_block_read_raw(struct umbra_block_decoder *d,
 			  const struct umbra_dump_block *b, const uint8_t **data)
 {
 	int why = WHY_CRC;
-	int rc = fetch(d, r, b, 0, &why);
+	int rc = fetch(d, r, b, UNPACK_NONE, &why);
 	if (rc < 0)
 		return note(d, rc, why);
 	d->err = NULL;

@@ -89,6 +89,26 @@ uint32_t umbra_crc32c(uint32_t crc, const void *buf, size_t len)
 #define PROF_KEY 48
 #define BLK_FIXED 24
 
+/* the columns of docs/FORMAT.md (codec 1 order), and the profile table */
+enum {
+	K_SRC4, K_DST4, K_SRC16, K_DST16, K_FIRST, K_DUR, K_SPORT, K_DPORT,
+	K_PKTS, K_BYTES, K_TTL, K_IPID, K_WIN, K_PROF, K_PROFILES, K_N
+};
+/* where each codec stores them: codec 2 puts the key columns of the
+ * aggregating commands first, in a zstd frame of their own */
+static const uint8_t col_order[2][K_N] = {
+	{K_SRC4, K_DST4, K_SRC16, K_DST16, K_FIRST, K_DUR, K_SPORT, K_DPORT,
+	 K_PKTS, K_BYTES, K_TTL, K_IPID, K_WIN, K_PROF, K_PROFILES},
+	{K_DST4, K_DST16, K_DPORT, K_PKTS, K_PROF, K_PROFILES,
+	 K_SRC4, K_SRC16, K_FIRST, K_DUR, K_SPORT, K_BYTES, K_TTL, K_IPID, K_WIN},
+};
+#define SPLIT_KEY_NCOLS 6 /* codec 2: columns in the key part */
+_Static_assert(UMBRA_CODEC_KEY_COLS == (UMBRA_COL_DST | UMBRA_COL_DPORT | UMBRA_COL_PACKETS |
+					UMBRA_COL_PROFILE),
+	       "the key part holds dst4, dst16, dport, packets, profile index and profiles");
+/* the widest value of each integer column, in bytes */
+static const uint8_t col_maxw[K_N] = {4, 4, 16, 16, 8, 8, 2, 2, 4, 8, 1, 2, 2, 4, 0};
+
 struct umbra_codec {
 	unsigned max;
 	unsigned hmask;
@@ -309,24 +329,6 @@ static uint8_t *put_col(uint8_t *p, const uint64_t *v, unsigned n)
 	return p;
 }
 
-static const uint8_t *get_col(const uint8_t *p, const uint8_t *end, uint64_t *v,
-			      unsigned n, unsigned maxw)
-{
-	if (p >= end)
-		return NULL;
-	unsigned w = *p++;
-	if (w > maxw || (size_t)(end - p) < (size_t)w * n)
-		return NULL;
-	memset(v, 0, sizeof(*v) * n);
-	for (unsigned b = 0; b < w; b++) {
-		unsigned sh = 8 * b;
-		for (unsigned i = 0; i < n; i++)
-			v[i] |= (uint64_t)p[i] << sh;
-		p += n;
-	}
-	return p;
-}
-
 static void prof_make(uint8_t *k, const struct umbra_flow_record *r)
 {
 	k[0] = r->family;
@@ -417,9 +419,81 @@ static unsigned pick_unit(const struct umbra_flow_record *recs, unsigned n,
 	return ok6 ? 6 : 3;
 }
 
+/* One column k of the sorted records at p; returns its end. */
+static uint8_t *emit_col(struct umbra_codec *c, unsigned k, uint8_t *p, unsigned n,
+			 unsigned n4, uint64_t base, unsigned e, unsigned nprof)
+{
+	const struct umbra_flow_record *srt = c->srt;
+	const uint32_t *sk = c->sk;
+	uint64_t *v = c->col;
+	unsigned n6 = n - n4;
+
+	switch (k) {
+	case K_SRC4: {
+		/* IPv4 src: delta of the sorted values */
+		uint32_t prev = 0;
+		for (unsigned i = 0; i < n4; i++) {
+			uint32_t s = sk[i];
+			v[i] = (uint32_t)(s - prev);
+			prev = s;
+		}
+		return put_col(p, v, n4);
+	}
+	case K_DST4:
+		for (unsigned i = 0; i < n4; i++)
+			v[i] = umbra_get32be(srt[i].dst);
+		return put_col(p, v, n4);
+	case K_SRC16:
+	case K_DST16:
+		/* other addresses: 16 byte planes each */
+		for (unsigned b = 0; b < 16; b++, p += n6)
+			for (unsigned i = 0; i < n6; i++)
+				p[i] = k == K_SRC16 ? srt[n4 + i].src[b] : srt[n4 + i].dst[b];
+		return p;
+	case K_FIRST:
+		/* first_ns: delta from the same source's previous flow, else from base */
+		v[0] = srt[0].first_ns - base;
+		for (unsigned i = 1; i < n4; i++)
+			v[i] = srt[i].first_ns -
+			       (sk[i] == sk[i - 1] ? srt[i - 1].first_ns : base);
+		for (unsigned i = n4 ? n4 : 1; i < n; i++)
+			v[i] = srt[i].first_ns -
+			       (i > n4 && memcmp(srt[i].src, srt[i - 1].src, 16) == 0
+					? srt[i - 1].first_ns : base);
+		div_unit(v, n, e);
+		return put_col(p, v, n);
+	case K_DUR:
+		for (unsigned i = 0; i < n; i++)
+			v[i] = srt[i].last_ns - srt[i].first_ns;
+		div_unit(v, n, e);
+		return put_col(p, v, n);
+	case K_PROFILES:
+		for (unsigned j = 0; j < nprof; j++, p += PROF_LEN)
+			memcpy(p, c->prof + (size_t)j * PROF_KEY, PROF_LEN);
+		return p;
+	default:
+		break;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		const struct umbra_flow_record *r = &srt[i];
+		switch (k) {
+		case K_SPORT: v[i] = r->sport; break;
+		case K_DPORT: v[i] = r->dport; break;
+		case K_PKTS: v[i] = r->packets; break;
+		case K_BYTES: v[i] = r->bytes; break;
+		case K_TTL: v[i] = r->ttl_min; break;
+		case K_IPID: v[i] = r->ip_id; break;
+		case K_WIN: v[i] = r->syn_window; break;
+		default: v[i] = c->prof_idx[i]; break; /* K_PROF */
+		}
+	}
+	return put_col(p, v, n);
+}
+
 size_t umbra_codec_encode(struct umbra_codec *c,
 			  const struct umbra_flow_record *recs, unsigned n,
-			  const uint8_t **out, uint32_t *flags)
+			  unsigned codec, const uint8_t **out, uint32_t *flags,
+			  size_t *split)
 {
 	uint64_t base = UINT64_MAX, tmax = 0, unit;
 	unsigned n4 = 0, n6 = 0;
@@ -451,7 +525,6 @@ size_t umbra_codec_encode(struct umbra_codec *c,
 		c->srt[i] = recs[c->perm[i]];
 		c->sk[i] = c->skey[c->perm[i]];
 	}
-	const uint32_t *sk = c->sk;
 
 	/* profiles, in sorted order */
 	memset(c->htab, 0, sizeof(uint32_t) * (c->hmask + 1));
@@ -477,7 +550,6 @@ size_t umbra_codec_encode(struct umbra_codec *c,
 	}
 
 	uint8_t *p = c->out;
-	uint64_t *v = c->col;
 	umbra_put32(p, n);
 	p[4] = (uint8_t)e;
 	p[5] = p[6] = p[7] = 0;
@@ -485,187 +557,29 @@ size_t umbra_codec_encode(struct umbra_codec *c,
 	umbra_put32(p + 16, n4);
 	umbra_put32(p + 20, nprof);
 	p += BLK_FIXED;
-
-	/* IPv4 src: delta of the sorted values */
-	uint32_t prev = 0;
-	for (unsigned i = 0; i < n4; i++) {
-		uint32_t s = sk[i];
-		v[i] = (uint32_t)(s - prev);
-		prev = s;
+	const uint8_t *ord = col_order[codec == UMBRA_BLK_CODEC_SPLIT];
+	*split = 0;
+	for (unsigned j = 0; j < K_N; j++) {
+		if (codec == UMBRA_BLK_CODEC_SPLIT && j == SPLIT_KEY_NCOLS)
+			*split = (size_t)(p - c->out);
+		p = emit_col(c, ord[j], p, n, n4, base, e, nprof);
 	}
-	p = put_col(p, v, n4);
-	for (unsigned i = 0; i < n4; i++)
-		v[i] = umbra_get32be(srt[i].dst);
-	p = put_col(p, v, n4);
-	/* other addresses: 16 byte planes each */
-	for (unsigned b = 0; b < 16; b++, p += n6)
-		for (unsigned i = 0; i < n6; i++)
-			p[i] = srt[n4 + i].src[b];
-	for (unsigned b = 0; b < 16; b++, p += n6)
-		for (unsigned i = 0; i < n6; i++)
-			p[i] = srt[n4 + i].dst[b];
-
-	/* first_ns: delta from the same source's previous flow, else from base */
-	v[0] = srt[0].first_ns - base;
-	for (unsigned i = 1; i < n4; i++)
-		v[i] = srt[i].first_ns -
-		       (sk[i] == sk[i - 1] ? srt[i - 1].first_ns : base);
-	for (unsigned i = n4 ? n4 : 1; i < n; i++)
-		v[i] = srt[i].first_ns -
-		       (i > n4 && memcmp(srt[i].src, srt[i - 1].src, 16) == 0
-				? srt[i - 1].first_ns : base);
-	div_unit(v, n, e);
-	p = put_col(p, v, n);
-	for (unsigned i = 0; i < n; i++)
-		v[i] = srt[i].last_ns - srt[i].first_ns;
-	div_unit(v, n, e);
-	p = put_col(p, v, n);
-
-#define COL(expr)                                      \
-	do {                                           \
-		for (unsigned i = 0; i < n; i++) {     \
-			const struct umbra_flow_record *r = &srt[i]; \
-			v[i] = (expr);                 \
-		}                                      \
-		p = put_col(p, v, n);                  \
-	} while (0)
-	COL(r->sport);
-	COL(r->dport);
-	COL(r->packets);
-	COL(r->bytes);
-	COL(r->ttl_min);
-	COL(r->ip_id);
-	COL(r->syn_window);
-#undef COL
-	for (unsigned i = 0; i < n; i++)
-		v[i] = c->prof_idx[i];
-	p = put_col(p, v, n);
-	for (unsigned j = 0; j < nprof; j++, p += PROF_LEN)
-		memcpy(p, c->prof + (size_t)j * PROF_KEY, PROF_LEN);
+	if (*split == 0)
+		*split = (size_t)(p - c->out);
 
 	*out = c->out;
 	*flags = UMBRA_BLK_FLAG_SORTED;
 	return (size_t)(p - c->out);
 }
 
-long umbra_codec_decode(struct umbra_codec *c, const uint8_t *buf, size_t len,
-			struct umbra_flow_record *out, unsigned max)
-{
-	const uint8_t *p = buf, *end = buf + len;
-	uint64_t *v = c->col;
-
-	if (len < BLK_FIXED)
-		return -EBADMSG;
-	uint32_t n = umbra_get32(p), n4 = umbra_get32(p + 16),
-		 nprof = umbra_get32(p + 20);
-	unsigned e = p[4];
-	uint64_t base = umbra_get64(p + 8);
-	if (n == 0 || n > max || n > c->max || n4 > n || nprof == 0 ||
-	    nprof > n || (e != 0 && e != 3 && e != 6) || p[5] || p[6] || p[7])
-		return -EBADMSG;
-	uint64_t unit = e == 6 ? 1000000 : e == 3 ? 1000 : 1;
-	unsigned n6 = n - n4;
-	p += BLK_FIXED;
-	memset(out, 0, sizeof(*out) * n);
-
-	if (!(p = get_col(p, end, v, n4, 4)))
-		return -EBADMSG;
-	uint32_t prev = 0;
-	for (unsigned i = 0; i < n4; i++) {
-		prev += (uint32_t)v[i];
-		umbra_put32be(out[i].src, prev);
-	}
-	if (!(p = get_col(p, end, v, n4, 4)))
-		return -EBADMSG;
-	for (unsigned i = 0; i < n4; i++)
-		umbra_put32be(out[i].dst, (uint32_t)v[i]);
-	if ((size_t)(end - p) < (size_t)32 * n6)
-		return -EBADMSG;
-	for (unsigned b = 0; b < 16; b++, p += n6)
-		for (unsigned i = 0; i < n6; i++)
-			out[n4 + i].src[b] = p[i];
-	for (unsigned b = 0; b < 16; b++, p += n6)
-		for (unsigned i = 0; i < n6; i++)
-			out[n4 + i].dst[b] = p[i];
-
-	if (!(p = get_col(p, end, v, n, 8)))
-		return -EBADMSG;
-	for (unsigned i = 0; i < n; i++) {
-		struct umbra_flow_record *r = &out[i];
-		int same = i > 0 && i != n4 &&
-			   memcmp(r->src, out[i - 1].src, 16) == 0;
-		r->first_ns = (same ? out[i - 1].first_ns : base) + v[i] * unit;
-	}
-	if (!(p = get_col(p, end, v, n, 8)))
-		return -EBADMSG;
-	for (unsigned i = 0; i < n; i++)
-		out[i].last_ns = out[i].first_ns + v[i] * unit;
-
-#define COL(w, stmt)                                     \
-	do {                                             \
-		if (!(p = get_col(p, end, v, n, (w))))   \
-			return -EBADMSG;                 \
-		for (unsigned i = 0; i < n; i++) {       \
-			struct umbra_flow_record *r = &out[i]; \
-			stmt;                            \
-		}                                        \
-	} while (0)
-	COL(2, r->sport = (uint16_t)v[i]);
-	COL(2, r->dport = (uint16_t)v[i]);
-	COL(4, r->packets = (uint32_t)v[i]);
-	COL(8, r->bytes = v[i]);
-	COL(1, r->ttl_min = (uint8_t)v[i]);
-	COL(2, r->ip_id = (uint16_t)v[i]);
-	COL(2, r->syn_window = (uint16_t)v[i]);
-#undef COL
-	if (!(p = get_col(p, end, v, n, 4)))
-		return -EBADMSG;
-	if ((size_t)(end - p) != (size_t)nprof * PROF_LEN)
-		return -EBADMSG;
-	for (unsigned i = 0; i < n; i++) {
-		if (v[i] >= nprof ||
-		    prof_apply(&out[i], p + (size_t)v[i] * PROF_LEN) < 0)
-			return -EBADMSG;
-	}
-	/* the layout section must agree with what the records say */
-	for (unsigned i = 0; i < n4; i++)
-		if (out[i].family != 4)
-			return -EBADMSG;
-	return (long)n;
-}
-
-/* ---- column-selective decoding --------------------------------------- */
-
-static struct codec_view *view_new(unsigned m)
-{
-	struct codec_view *v = calloc(1, sizeof(*v));
-	if (!v)
-		return NULL;
-	v->src4 = malloc(sizeof(uint32_t) * m);
-	v->dst4 = malloc(sizeof(uint32_t) * m);
-	v->packets = malloc(sizeof(uint32_t) * m);
-	v->prof = malloc(sizeof(uint32_t) * m);
-	v->src16 = malloc((size_t)16 * m);
-	v->dst16 = malloc((size_t)16 * m);
-	v->ttl = malloc(m);
-	v->same = malloc(m);
-	v->first = malloc(sizeof(uint64_t) * m);
-	v->last = malloc(sizeof(uint64_t) * m);
-	v->bytes = malloc(sizeof(uint64_t) * m);
-	v->sport = malloc(sizeof(uint16_t) * m);
-	v->dport = malloc(sizeof(uint16_t) * m);
-	v->ipid = malloc(sizeof(uint16_t) * m);
-	v->win = malloc(sizeof(uint16_t) * m);
-	v->profiles = malloc(sizeof(*v->profiles) * m);
-	if (!v->src4 || !v->dst4 || !v->packets || !v->prof || !v->src16 ||
-	    !v->dst16 || !v->ttl || !v->same || !v->first || !v->last ||
-	    !v->bytes || !v->sport || !v->dport || !v->ipid || !v->win ||
-	    !v->profiles) {
-		view_free(v);
-		return NULL;
-	}
-	return v;
-}
+/* A block's fixed part and where each of its columns lies. */
+struct layout {
+	uint32_t n, n4, nprof;
+	unsigned e;
+	uint64_t base, unit;
+	const uint8_t *pl[K_N]; /* byte planes (the profile table for K_PROFILES) */
+	unsigned w[K_N];        /* width of an integer column */
+};
 
 /* An integer column's header: checks it, returns the end, *pl the planes. */
 static const uint8_t *col_at(const uint8_t *p, const uint8_t *end, unsigned n,
@@ -678,6 +592,59 @@ static const uint8_t *col_at(const uint8_t *p, const uint8_t *end, unsigned n,
 		return NULL;
 	*pl = p;
 	return p + (size_t)*w * n;
+}
+
+/*
+ * Check a block's structure and find its columns. key_only: buf holds only
+ * the key part of a codec 2 block. 0 or -EBADMSG.
+ */
+static int walk(const uint8_t *buf, size_t len, unsigned codec, int key_only,
+		unsigned max, struct layout *L)
+{
+	const uint8_t *p = buf, *end = buf + len;
+
+	if (len < BLK_FIXED ||
+	    (codec != UMBRA_BLK_CODEC_FLAT && codec != UMBRA_BLK_CODEC_SPLIT) ||
+	    (key_only && codec != UMBRA_BLK_CODEC_SPLIT))
+		return -EBADMSG;
+	L->n = umbra_get32(p);
+	L->n4 = umbra_get32(p + 16);
+	L->nprof = umbra_get32(p + 20);
+	L->e = p[4];
+	L->base = umbra_get64(p + 8);
+	if (L->n == 0 || L->n > max || L->n4 > L->n || L->nprof == 0 || L->nprof > L->n ||
+	    (L->e != 0 && L->e != 3 && L->e != 6) || p[5] || p[6] || p[7])
+		return -EBADMSG;
+	L->unit = L->e == 6 ? 1000000 : L->e == 3 ? 1000 : 1;
+	unsigned n6 = L->n - L->n4;
+	p += BLK_FIXED;
+	const uint8_t *ord = col_order[codec == UMBRA_BLK_CODEC_SPLIT];
+	unsigned ncols = key_only ? SPLIT_KEY_NCOLS : K_N;
+	for (unsigned j = 0; j < ncols; j++) {
+		unsigned k = ord[j];
+		size_t fixed = k == K_SRC16 || k == K_DST16 ? (size_t)16 * n6
+			       : k == K_PROFILES	   ? (size_t)L->nprof * PROF_LEN
+							   : 0;
+		if (fixed) {
+			if ((size_t)(end - p) < fixed)
+				return -EBADMSG;
+			L->pl[k] = p;
+			L->w[k] = col_maxw[k];
+			p += fixed;
+			continue;
+		}
+		if (k == K_SRC16 || k == K_DST16) { /* no such records */
+			L->pl[k] = p;
+			L->w[k] = 16;
+			continue;
+		}
+		p = col_at(p, end, k == K_SRC4 || k == K_DST4 ? L->n4 : L->n, col_maxw[k],
+			   &L->pl[k], &L->w[k]);
+		if (!p)
+			return -EBADMSG;
+	}
+	/* the block (or its key part) must end exactly after its last column */
+	return p == end ? 0 : -EBADMSG;
 }
 
 /* byte planes to integers: separate loops per width so they vectorise
@@ -734,48 +701,124 @@ VECTORIZE static void planes_u64(uint64_t *o, const uint8_t *p, unsigned n, unsi
 	}
 }
 
-long umbra_codec_decode_view(struct umbra_codec *c, const uint8_t *buf,
-			     size_t len, unsigned cols,
+long umbra_codec_decode(struct umbra_codec *c, unsigned codec, const uint8_t *buf,
+			size_t len, struct umbra_flow_record *out, unsigned max)
+{
+	struct layout L;
+	uint64_t *v = c->col;
+
+	if (walk(buf, len, codec, 0, max < c->max ? max : c->max, &L) < 0)
+		return -EBADMSG;
+	unsigned n = L.n, n4 = L.n4, n6 = n - n4;
+	memset(out, 0, sizeof(*out) * n);
+
+	planes_u64(v, L.pl[K_SRC4], n4, L.w[K_SRC4]);
+	uint32_t prev = 0;
+	for (unsigned i = 0; i < n4; i++) {
+		prev += (uint32_t)v[i];
+		umbra_put32be(out[i].src, prev);
+	}
+	planes_u64(v, L.pl[K_DST4], n4, L.w[K_DST4]);
+	for (unsigned i = 0; i < n4; i++)
+		umbra_put32be(out[i].dst, (uint32_t)v[i]);
+	for (unsigned b = 0; b < 16; b++)
+		for (unsigned i = 0; i < n6; i++) {
+			out[n4 + i].src[b] = L.pl[K_SRC16][(size_t)b * n6 + i];
+			out[n4 + i].dst[b] = L.pl[K_DST16][(size_t)b * n6 + i];
+		}
+
+	planes_u64(v, L.pl[K_FIRST], n, L.w[K_FIRST]);
+	for (unsigned i = 0; i < n; i++) {
+		struct umbra_flow_record *r = &out[i];
+		int same = i > 0 && i != n4 &&
+			   memcmp(r->src, out[i - 1].src, 16) == 0;
+		r->first_ns = (same ? out[i - 1].first_ns : L.base) + v[i] * L.unit;
+	}
+	planes_u64(v, L.pl[K_DUR], n, L.w[K_DUR]);
+	for (unsigned i = 0; i < n; i++)
+		out[i].last_ns = out[i].first_ns + v[i] * L.unit;
+
+#define COL(k, stmt)                                       \
+	do {                                               \
+		planes_u64(v, L.pl[k], n, L.w[k]);         \
+		for (unsigned i = 0; i < n; i++) {         \
+			struct umbra_flow_record *r = &out[i]; \
+			stmt;                              \
+		}                                          \
+	} while (0)
+	COL(K_SPORT, r->sport = (uint16_t)v[i]);
+	COL(K_DPORT, r->dport = (uint16_t)v[i]);
+	COL(K_PKTS, r->packets = (uint32_t)v[i]);
+	COL(K_BYTES, r->bytes = v[i]);
+	COL(K_TTL, r->ttl_min = (uint8_t)v[i]);
+	COL(K_IPID, r->ip_id = (uint16_t)v[i]);
+	COL(K_WIN, r->syn_window = (uint16_t)v[i]);
+#undef COL
+	planes_u64(v, L.pl[K_PROF], n, L.w[K_PROF]);
+	for (unsigned i = 0; i < n; i++) {
+		if (v[i] >= L.nprof ||
+		    prof_apply(&out[i], L.pl[K_PROFILES] + (size_t)v[i] * PROF_LEN) < 0)
+			return -EBADMSG;
+	}
+	/* the layout section must agree with what the records say */
+	for (unsigned i = 0; i < n4; i++)
+		if (out[i].family != 4)
+			return -EBADMSG;
+	return (long)n;
+}
+
+/* ---- column-selective decoding --------------------------------------- */
+
+static struct codec_view *view_new(unsigned m)
+{
+	struct codec_view *v = calloc(1, sizeof(*v));
+	if (!v)
+		return NULL;
+	v->src4 = malloc(sizeof(uint32_t) * m);
+	v->dst4 = malloc(sizeof(uint32_t) * m);
+	v->packets = malloc(sizeof(uint32_t) * m);
+	v->prof = malloc(sizeof(uint32_t) * m);
+	v->src16 = malloc((size_t)16 * m);
+	v->dst16 = malloc((size_t)16 * m);
+	v->ttl = malloc(m);
+	v->same = malloc(m);
+	v->first = malloc(sizeof(uint64_t) * m);
+	v->last = malloc(sizeof(uint64_t) * m);
+	v->bytes = malloc(sizeof(uint64_t) * m);
+	v->sport = malloc(sizeof(uint16_t) * m);
+	v->dport = malloc(sizeof(uint16_t) * m);
+	v->ipid = malloc(sizeof(uint16_t) * m);
+	v->win = malloc(sizeof(uint16_t) * m);
+	v->profiles = malloc(sizeof(*v->profiles) * m);
+	if (!v->src4 || !v->dst4 || !v->packets || !v->prof || !v->src16 ||
+	    !v->dst16 || !v->ttl || !v->same || !v->first || !v->last ||
+	    !v->bytes || !v->sport || !v->dport || !v->ipid || !v->win ||
+	    !v->profiles) {
+		view_free(v);
+		return NULL;
+	}
+	return v;
+}
+
+long umbra_codec_decode_view(struct umbra_codec *c, unsigned codec, const uint8_t *buf,
+			     size_t len, unsigned cols, int key_only,
 			     struct umbra_block_view *out)
 {
-	const uint8_t *p = buf, *end = buf + len;
-	const uint8_t *pl[16];
-	unsigned w[16];
+	struct layout L;
 
-	if (len < BLK_FIXED)
-		return -EBADMSG;
-	uint32_t n = umbra_get32(p), n4 = umbra_get32(p + 16),
-		 nprof = umbra_get32(p + 20);
-	unsigned e = p[4];
-	uint64_t base = umbra_get64(p + 8);
-	if (n == 0 || n > c->max || n4 > n || nprof == 0 || nprof > n ||
-	    (e != 0 && e != 3 && e != 6) || p[5] || p[6] || p[7])
+	if (key_only && (cols & ~UMBRA_CODEC_KEY_COLS))
+		return -EINVAL;
+	if (walk(buf, len, codec, key_only, c->max, &L) < 0)
 		return -EBADMSG;
 	if (!c->view && !(c->view = view_new(c->max)))
 		return -ENOMEM;
 	struct codec_view *v = c->view;
-	uint64_t unit = e == 6 ? 1000000 : e == 3 ? 1000 : 1;
+	const uint8_t *const *pl = L.pl;
+	const unsigned *w = L.w;
+	uint32_t n = L.n, n4 = L.n4, nprof = L.nprof;
+	uint64_t unit = L.unit, base = L.base;
 	unsigned n6 = n - n4;
-	p += BLK_FIXED;
-
-	/* walk the structure first: every column's width and extent */
-	static const unsigned maxw[] = {4, 4, 0, 0, 8, 8, 2, 2, 4, 8, 1, 2, 2, 4};
-	for (unsigned k = 0; k < 14; k++) {
-		if (k == 2 || k == 3) {
-			if ((size_t)(end - p) < (size_t)16 * n6)
-				return -EBADMSG;
-			pl[k] = p;
-			w[k] = 16;
-			p += (size_t)16 * n6;
-			continue;
-		}
-		p = col_at(p, end, k < 2 ? n4 : n, maxw[k], &pl[k], &w[k]);
-		if (!p)
-			return -EBADMSG;
-	}
-	if ((size_t)(end - p) != (size_t)nprof * PROF_LEN)
-		return -EBADMSG;
-	const uint8_t *prof = p;
+	const uint8_t *prof = L.pl[K_PROFILES];
 
 	memset(out, 0, sizeof(*out));
 	out->n = n;

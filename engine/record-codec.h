@@ -22,7 +22,7 @@
 #define UMBRA_FRAME_INDEX 0x184D2A58u    /* block index + footer, last frame */
 
 #define UMBRA_FORMAT_MAJOR 1
-#define UMBRA_FORMAT_MINOR 1
+#define UMBRA_FORMAT_MINOR 2
 #define UMBRA_FILE_MAGIC "UMBRADMP"
 #define UMBRA_INDEX_MAGIC "UMBRAIDX"
 
@@ -43,7 +43,11 @@
 /* block header payload */
 #define UMBRA_BLK_HDR_LEN 48
 #define UMBRA_BLK_FLAG_SORTED 0x0001u
-#define UMBRA_BLK_CODEC 1
+#define UMBRA_BLK_CODEC_FLAT 1  /* format 1.0/1.1: one zstd frame */
+#define UMBRA_BLK_CODEC_SPLIT 2 /* format 1.2: key part and rest, a zstd frame each */
+#define UMBRA_BLK_CODEC UMBRA_BLK_CODEC_SPLIT /* what the writer writes */
+/* the columns in a codec 2 block's key part (enum umbra_col of dump.h) */
+#define UMBRA_CODEC_KEY_COLS ((1u << 1) | (1u << 5) | (1u << 6) | (1u << 11))
 
 /* interval payload: version u16, nfields u16, crc u32, nfields x u64 */
 #define UMBRA_IV_VERSION 1
@@ -114,31 +118,37 @@ void umbra_codec_free(struct umbra_codec *c);
 size_t umbra_codec_bound(unsigned n);
 
 /*
- * Encode n records (1 <= n <= max_records) into a buffer owned by the codec,
- * valid until the next call. Records are stored sorted by (address layout,
- * src, first_ns); *flags receives UMBRA_BLK_FLAG_SORTED. Returns the size.
+ * Encode n records (1 <= n <= max_records) with codec (UMBRA_BLK_CODEC_*)
+ * into a buffer owned by the codec, valid until the next call. Records are
+ * stored sorted by (address layout, src, first_ns); *flags receives
+ * UMBRA_BLK_FLAG_SORTED. Returns the size; *split the size of the key
+ * part (codec 2; the writer compresses it as a frame of its own) or the
+ * whole size (codec 1).
  */
 size_t umbra_codec_encode(struct umbra_codec *c,
 			  const struct umbra_flow_record *recs, unsigned n,
-			  const uint8_t **out, uint32_t *flags);
+			  unsigned codec, const uint8_t **out, uint32_t *flags,
+			  size_t *split);
 
 /*
- * Decode a block into out[0..max). Returns the record count, or -EBADMSG
- * if the bytes are not a well-formed block.
+ * Decode a block of codec into out[0..max). Returns the record count, or
+ * -EBADMSG if the bytes are not a well-formed block.
  */
-long umbra_codec_decode(struct umbra_codec *c, const uint8_t *buf, size_t len,
-			struct umbra_flow_record *out, unsigned max);
+long umbra_codec_decode(struct umbra_codec *c, unsigned codec, const uint8_t *buf,
+			size_t len, struct umbra_flow_record *out, unsigned max);
 
 /*
  * Decode only the columns in cols (enum umbra_col) into arrays owned by the
- * codec, valid until its next call. The whole block structure is checked
- * as by umbra_codec_decode(); profile indices and the compact section's
- * family only when UMBRA_COL_PROFILE is asked for. Returns the record
- * count, -EBADMSG or -ENOMEM.
+ * codec, valid until its next call. The block structure is checked as by
+ * umbra_codec_decode(); profile indices and the compact section's family
+ * only when UMBRA_COL_PROFILE is asked for. key_only: buf holds only the
+ * key part of a codec 2 block, and cols must be within
+ * UMBRA_CODEC_KEY_COLS (else -EINVAL). Returns the record count,
+ * -EBADMSG, -EINVAL or -ENOMEM.
  */
 struct umbra_block_view;
-long umbra_codec_decode_view(struct umbra_codec *c, const uint8_t *buf,
-			     size_t len, unsigned cols,
+long umbra_codec_decode_view(struct umbra_codec *c, unsigned codec, const uint8_t *buf,
+			     size_t len, unsigned cols, int key_only,
 			     struct umbra_block_view *out);
 
 #endif /* UMBRA_RECORD_CODEC_H */

@@ -50,6 +50,7 @@ struct umbra_dump_writer {
 	unsigned file_mode;
 
 	struct umbra_codec *codec;
+	unsigned blk_codec; /* UMBRA_BLK_CODEC_* written */
 	ZSTD_CCtx *cctx;
 	struct umbra_flow_record *pend;
 	unsigned npend;
@@ -155,7 +156,9 @@ umbra_dump_writer_open(const struct umbra_dump_writer_conf *conf)
 					  sizeof(conf->file_mode) ||
 	    !conf->dir || (conf->nprefixes && !conf->prefixes) ||
 	    conf->block_records > UMBRA_MAX_BLOCK_RECORDS ||
-	    conf->zstd_level > ZSTD_maxCLevel()) {
+	    conf->zstd_level > ZSTD_maxCLevel() ||
+	    (conf->size >= offsetof(struct umbra_dump_writer_conf, codec) + sizeof(conf->codec) &&
+	     conf->codec > UMBRA_BLK_CODEC_SPLIT)) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -165,6 +168,10 @@ umbra_dump_writer_open(const struct umbra_dump_writer_conf *conf)
 	w->fd = -1;
 	w->rotate_ns = (uint64_t)conf->rotate_s * NSEC;
 	w->block_records = conf->block_records ? conf->block_records : DEFAULT_BLOCK;
+	w->blk_codec = UMBRA_BLK_CODEC;
+	if (conf->size >= offsetof(struct umbra_dump_writer_conf, codec) + sizeof(conf->codec) &&
+	    conf->codec != 0)
+		w->blk_codec = conf->codec;
 	w->file_mode = conf->file_mode ? conf->file_mode : 0640;
 	w->dir = strdup(conf->dir);
 	w->sensor = strdup(conf->sensor_name ? conf->sensor_name : "");
@@ -186,7 +193,9 @@ umbra_dump_writer_open(const struct umbra_dump_writer_conf *conf)
 	w->codec = ok ? umbra_codec_new(w->block_records) : NULL;
 	w->cctx = ZSTD_createCCtx();
 	w->pend = malloc(sizeof(*w->pend) * w->block_records);
-	w->obuf_cap = BLK_FRAME + ZSTD_compressBound(umbra_codec_bound(w->block_records));
+	/* two frames (codec 2) need at most one frame's overhead more */
+	w->obuf_cap = BLK_FRAME + ZSTD_compressBound(umbra_codec_bound(w->block_records)) +
+		      ZSTD_compressBound(0) + 64;
 	w->obuf = malloc(w->obuf_cap);
 	if (!ok || !w->codec || !w->cctx || !w->pend || !w->obuf) {
 		umbra_codec_free(w->codec);
@@ -355,9 +364,19 @@ static int write_block(struct umbra_dump_writer *w)
 
 	const uint8_t *raw;
 	uint32_t flags;
-	size_t usize = umbra_codec_encode(w->codec, w->pend, n, &raw, &flags);
+	size_t split;
+	size_t usize = umbra_codec_encode(w->codec, w->pend, n, w->blk_codec, &raw, &flags,
+					  &split);
+	/* codec 2: the key part and the rest, a zstd frame each, so that a
+	 * reader aggregating on key columns decompresses only the first */
 	size_t csize = ZSTD_compress2(w->cctx, w->obuf + BLK_FRAME,
-				      w->obuf_cap - BLK_FRAME, raw, usize);
+				      w->obuf_cap - BLK_FRAME, raw, split);
+	if (!ZSTD_isError(csize) && split < usize) {
+		size_t c2 = ZSTD_compress2(w->cctx, w->obuf + BLK_FRAME + csize,
+					   w->obuf_cap - BLK_FRAME - csize, raw + split,
+					   usize - split);
+		csize = ZSTD_isError(c2) ? c2 : csize + c2;
+	}
 	if (ZSTD_isError(csize)) {
 		rc = -EIO;
 		goto lost;
@@ -368,7 +387,7 @@ static int write_block(struct umbra_dump_writer *w)
 	h += 8;
 	umbra_put32(h, n);
 	umbra_put16(h + 4, (uint16_t)flags);
-	umbra_put16(h + 6, UMBRA_BLK_CODEC);
+	umbra_put16(h + 6, (uint16_t)w->blk_codec);
 	umbra_put64(h + 8, minf);
 	umbra_put64(h + 16, maxl);
 	umbra_put32(h + 24, (uint32_t)usize);

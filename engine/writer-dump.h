@@ -43,6 +43,12 @@ struct umbra_dump_writer_conf {
 	unsigned nsig_names;
 	const struct umbra_dump_name *tag_names;   /* tag bit (< 32) -> name */
 	unsigned ntag_names;
+	/*
+	 * Format 1.2: the block codec, 0 = the default (2, key columns in a
+	 * zstd frame of their own); 1 writes format 1.1 blocks (for tests of
+	 * readers of older files).
+	 */
+	unsigned codec;
 };
 
 /* NULL with errno on failure. No file is created until the first write. */

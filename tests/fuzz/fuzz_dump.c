@@ -93,9 +93,16 @@ by_blocks(const char *path)
 
 		if (rc < 0)
 			continue;
-		switch (k++ % 3) {
+		switch (k++ % 4) {
 		case 0:
 			(void)umbra_block_decode(d, r, &b, &recs);
+			break;
+		case 3:
+			/* key columns only: a codec 2 block's first frame alone */
+			(void)umbra_block_decode_view(d, r, &b,
+						      UMBRA_COL_DST | UMBRA_COL_DPORT |
+							      UMBRA_COL_PACKETS | UMBRA_COL_PROFILE,
+						      &v);
 			break;
 		case 1:
 			(void)umbra_block_decode_view(dt, r, &b,

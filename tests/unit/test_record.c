@@ -68,41 +68,79 @@ static int cmp_rec(const void *a, const void *b)
 }
 
 /* Encode, decode, and compare as multisets: the codec reorders. */
-static void round_trip(const struct umbra_flow_record *in, unsigned n)
+static void round_trip_codec(const struct umbra_flow_record *in, unsigned n, unsigned codec)
 {
 	struct umbra_codec *c = umbra_codec_new(n);
 	assert_non_null(c);
 	const uint8_t *buf;
 	uint32_t flags;
-	size_t len = umbra_codec_encode(c, in, n, &buf, &flags);
+	size_t split;
+	size_t len = umbra_codec_encode(c, in, n, codec, &buf, &flags, &split);
 	assert_true(len <= umbra_codec_bound(n));
 	assert_int_equal(flags, UMBRA_BLK_FLAG_SORTED);
+	if (codec == UMBRA_BLK_CODEC_FLAT)
+		assert_int_equal(split, len);
+	else
+		assert_true(split > 24 && split < len);
 	uint8_t *copy = malloc(len);
 	memcpy(copy, buf, len);
 	struct umbra_flow_record *out = calloc(n, sizeof(*out));
 	struct umbra_flow_record *ref = malloc(sizeof(*ref) * n);
 	memcpy(ref, in, sizeof(*ref) * n);
 	struct umbra_codec *d = umbra_codec_new(n);
-	assert_int_equal(umbra_codec_decode(d, copy, len, out, n), (long)n);
+	assert_int_equal(umbra_codec_decode(d, codec, copy, len, out, n), (long)n);
 	/* sorted by (layout, src, first) as documented */
 	for (unsigned i = 1; i < n; i++) {
 		int k = memcmp(out[i - 1].src, out[i].src, 16);
 		if (k == 0)
 			assert_true(out[i - 1].first_ns <= out[i].first_ns);
 	}
+	/* the key columns from a view of the whole block and, for codec 2,
+	 * of the key part alone, equal the decoded records' */
+	struct umbra_block_view v;
+	for (int key = 0; key <= (codec == UMBRA_BLK_CODEC_SPLIT); key++) {
+		assert_int_equal(umbra_codec_decode_view(d, codec, copy, key ? split : len,
+							 UMBRA_CODEC_KEY_COLS, key, &v),
+				 (long)n);
+		for (unsigned i = 0; i < n; i++) {
+			const struct umbra_flow_record *p = &v.profiles[v.profile[i]];
+			if (i < v.n4)
+				assert_int_equal(v.dst4[i], umbra_get32be(out[i].dst));
+			else
+				assert_memory_equal(v.dst16 + 16 * (size_t)(i - v.n4), out[i].dst, 16);
+			assert_int_equal(v.dport[i], out[i].dport);
+			assert_int_equal(v.packets[i], out[i].packets);
+			assert_int_equal(p->proto, out[i].proto);
+			assert_int_equal(p->tags, out[i].tags);
+		}
+	}
+	if (codec == UMBRA_BLK_CODEC_SPLIT) {
+		/* a key part asked for more than key columns, or cut short */
+		assert_int_equal(umbra_codec_decode_view(d, codec, copy, split, UMBRA_COL_SRC, 1, &v),
+				 -EINVAL);
+		assert_int_equal(umbra_codec_decode_view(d, codec, copy, split - 1,
+							 UMBRA_CODEC_KEY_COLS, 1, &v),
+				 -EBADMSG);
+	}
 	qsort(out, n, sizeof(*out), cmp_rec);
 	qsort(ref, n, sizeof(*ref), cmp_rec);
 	for (unsigned i = 0; i < n; i++)
 		assert_memory_equal(&out[i], &ref[i], sizeof(*ref));
 	/* truncated or extended input is rejected, never overread */
-	assert_int_equal(umbra_codec_decode(d, copy, len - 1, out, n), -EBADMSG);
+	assert_int_equal(umbra_codec_decode(d, codec, copy, len - 1, out, n), -EBADMSG);
 	if (n > 1)
-		assert_int_equal(umbra_codec_decode(d, copy, len, out, n - 1), -EBADMSG);
+		assert_int_equal(umbra_codec_decode(d, codec, copy, len, out, n - 1), -EBADMSG);
 	free(copy);
 	free(out);
 	free(ref);
 	umbra_codec_free(c);
 	umbra_codec_free(d);
+}
+
+static void round_trip(const struct umbra_flow_record *in, unsigned n)
+{
+	round_trip_codec(in, n, UMBRA_BLK_CODEC_FLAT);
+	round_trip_codec(in, n, UMBRA_BLK_CODEC_SPLIT);
 }
 
 static void test_names(void **state)
@@ -196,24 +234,49 @@ static void test_decode_garbage(void **state)
 	for (int i = 0; i < N; i++)
 		random_record(&in[i]);
 	struct umbra_codec *c = umbra_codec_new(N);
-	const uint8_t *buf;
-	uint32_t flags;
-	size_t len = umbra_codec_encode(c, in, N, &buf, &flags);
-	uint8_t *m = malloc(len);
-	for (int it = 0; it < 3000; it++) {
-		memcpy(m, buf, len);
-		int nflip = 1 + (int)(rnd() % 4);
-		for (int k = 0; k < nflip; k++)
-			m[rnd() % (it % 2 ? 24 : len)] ^= (uint8_t)(1u << (rnd() % 8));
-		size_t l = it % 3 == 0 ? rnd() % len : len;
-		long rc = umbra_codec_decode(c, m, l, out, N);
-		assert_true(rc == -EBADMSG || (rc > 0 && rc <= N));
+	for (unsigned codec = UMBRA_BLK_CODEC_FLAT; codec <= UMBRA_BLK_CODEC_SPLIT; codec++) {
+		const uint8_t *buf;
+		uint32_t flags;
+		size_t split;
+		size_t len = umbra_codec_encode(c, in, N, codec, &buf, &flags, &split);
+		uint8_t *m = malloc(len);
+		struct umbra_block_view v;
+		for (int it = 0; it < 3000; it++) {
+			memcpy(m, buf, len);
+			int nflip = 1 + (int)(rnd() % 4);
+			for (int k = 0; k < nflip; k++)
+				m[rnd() % (it % 2 ? 24 : len)] ^= (uint8_t)(1u << (rnd() % 8));
+			size_t l = it % 3 == 0 ? rnd() % len : len;
+			long rc = umbra_codec_decode(c, codec, m, l, out, N);
+			assert_true(rc == -EBADMSG || (rc > 0 && rc <= N));
+			rc = umbra_codec_decode_view(c, codec, m, l, UMBRA_COL_ALL, 0, &v);
+			assert_true(rc == -EBADMSG || (rc > 0 && rc <= N));
+			if (codec == UMBRA_BLK_CODEC_SPLIT) {
+				rc = umbra_codec_decode_view(c, codec, m, l < split ? l : split,
+							     UMBRA_CODEC_KEY_COLS, 1, &v);
+				assert_true(rc == -EBADMSG || (rc > 0 && rc <= N));
+			}
+		}
+		free(m);
 	}
-	free(m);
 	umbra_codec_free(c);
 }
 
 /* ---- synthetic darknet mix ---------------------------------------------- */
+
+/* A block's data as the writer compresses it: the key part and the rest. */
+static size_t compress_block(ZSTD_CCtx *z, uint8_t *out, size_t cap, const uint8_t *buf,
+			     size_t len, size_t split)
+{
+	size_t k = ZSTD_compress2(z, out, cap, buf, split);
+	assert_false(ZSTD_isError(k));
+	if (split < len) {
+		size_t k2 = ZSTD_compress2(z, out + k, cap - k, buf + split, len - split);
+		assert_false(ZSTD_isError(k2));
+		k += k2;
+	}
+	return k;
+}
 
 struct src_profile {
 	uint32_t addr;
@@ -350,7 +413,7 @@ static void test_ratio(void **state)
 	struct umbra_flow_record *r = malloc(sizeof(*r) * N);
 	struct umbra_codec *c = umbra_codec_new(8192);
 	ZSTD_CCtx *z = ZSTD_createCCtx();
-	size_t cap = ZSTD_compressBound(umbra_codec_bound(8192));
+	size_t cap = ZSTD_compressBound(umbra_codec_bound(8192)) + ZSTD_compressBound(0) + 64;
 	uint8_t *out = malloc(cap);
 	static const uint64_t res[] = {1000, 1};
 	for (int ri = 0; ri < 2; ri++) {
@@ -365,9 +428,10 @@ static void test_ratio(void **state)
 			for (unsigned b = 0; b < N; b += 8192) {
 				const uint8_t *buf;
 				uint32_t fl;
-				size_t len = umbra_codec_encode(c, r + b, 8192, &buf, &fl);
-				size_t k = ZSTD_compress2(z, out, cap, buf, len);
-				assert_false(ZSTD_isError(k));
+				size_t split;
+				size_t len = umbra_codec_encode(c, r + b, 8192, UMBRA_BLK_CODEC, &buf,
+								&fl, &split);
+				size_t k = compress_block(z, out, cap, buf, len, split);
 				raw += len;
 				comp += k + 56; /* with the block-header frame */
 			}
@@ -394,8 +458,10 @@ static void test_ratio(void **state)
 		for (unsigned b = 0; b < N; b += 8192) {
 			const uint8_t *buf;
 			uint32_t fl;
-			size_t len = umbra_codec_encode(c, r + b, 8192, &buf, &fl);
-			comp += ZSTD_compress2(z, out, cap, buf, len) + 56;
+			size_t split;
+			size_t len = umbra_codec_encode(c, r + b, 8192, UMBRA_BLK_CODEC, &buf, &fl,
+							&split);
+			comp += compress_block(z, out, cap, buf, len, split) + 56;
 		}
 		print_message("ratio: nfdump-comparable fields (ms, no IP ID/SYN), "
 			      "zstd -1: %.2f B/rec\n", (double)comp / N);
