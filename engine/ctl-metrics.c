@@ -123,6 +123,34 @@ sensors(FILE *f, const struct umbra_report *r, int bytes)
 	}
 }
 
+/* The writer's top sources (the published copy always has them). */
+static void
+top_sources(FILE *f, const struct umbra_report *r)
+{
+	const struct umbra_top_sources *ts = r->sources;
+	char a[INET6_ADDRSTRLEN];
+	unsigned i;
+
+	if (ts == NULL)
+		return;
+	head(f, "umbra_top_source_packets", "gauge",
+	     "Packets in exported flows from the top sources since start (an upper bound; "
+	     "the true count is at least this minus umbra_top_source_error_packets).");
+	for (i = 0; i < ts->n; i++)
+		fprintf(f, "umbra_top_source_packets{src=\"%s\",rank=\"%u\"} %" PRIu64 "\n",
+			umbra_top_source_text(&ts->e[i], a, sizeof(a)), i + 1, ts->e[i].packets);
+	head(f, "umbra_top_source_error_packets", "gauge",
+	     "How many of a top source's packets may belong to sources it replaced in the summary.");
+	for (i = 0; i < ts->n; i++)
+		fprintf(f, "umbra_top_source_error_packets{src=\"%s\",rank=\"%u\"} %" PRIu64 "\n",
+			umbra_top_source_text(&ts->e[i], a, sizeof(a)), i + 1, ts->e[i].error);
+	one(f, "umbra_top_source_capacity", "gauge", "Sources the top-sources summary keeps.",
+	    ts->capacity);
+	one(f, "umbra_top_source_floor_packets", "gauge",
+	    "Most packets a source outside the top-sources summary can have sent (0 while it is not full).",
+	    ts->floor);
+}
+
 static void
 sink_metric(FILE *f, const struct umbra_report *r, const char *name, const char *help,
 	    size_t off)
@@ -211,6 +239,7 @@ umbra_metrics_write(const struct umbra_report *r, FILE *f)
 	head(f, "umbra_sensor_bytes_total", "counter", "Darknet IP bytes per sensor.");
 	sensors(f, r, 1);
 	one(f, "umbra_sensor_overflow_packets_total", "counter", "Packets to sensors with no counter slot left.", t->sensor_overflow);
+	top_sources(f, r);
 
 	one(f, "umbra_nic_packets_total", "counter", "Packets the NIC received.", r->port.ipackets);
 	one(f, "umbra_nic_missed_packets_total", "counter", "Packets the NIC dropped: RX ring full.", r->port.imissed);

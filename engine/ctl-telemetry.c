@@ -13,6 +13,10 @@
  *   /umbra/sensors    darknet packets per sensor (up to 256; the address with
  *                     '.' and ':' written '_', as telemetry keys require)
  *   /umbra/export     export sink counters (sink_field)
+ *   /umbra/top_sources  top 20 sources by packets in exported flows, from
+ *                     the writer's Space-Saving summary: arrays src,
+ *                     src_packets (upper bounds), src_error, in rank order;
+ *                     capacity, floor_packets, records, packets
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -177,6 +181,44 @@ fill_sensors(const struct umbra_report *r, struct req *q)
 		n++;
 	}
 }
+
+/* Dict values may only be flat arrays: one per column, in rank order. */
+static void
+fill_sources(const struct umbra_report *r, struct req *q)
+{
+	const struct umbra_top_sources *ts = r->sources;
+	struct rte_tel_data *src, *pk, *er;
+	unsigned i;
+
+	if (ts == NULL)
+		return;
+	U64("capacity", ts->capacity);
+	U64("floor_packets", ts->floor);
+	U64("records", ts->records);
+	U64("packets", ts->packets);
+	src = rte_tel_data_alloc();
+	pk = rte_tel_data_alloc();
+	er = rte_tel_data_alloc();
+	if (src == NULL || pk == NULL || er == NULL) {
+		rte_tel_data_free(src);
+		rte_tel_data_free(pk);
+		rte_tel_data_free(er);
+		return;
+	}
+	rte_tel_data_start_array(src, RTE_TEL_STRING_VAL);
+	rte_tel_data_start_array(pk, RTE_TEL_U64_VAL);
+	rte_tel_data_start_array(er, RTE_TEL_U64_VAL);
+	for (i = 0; i < ts->n; i++) {
+		char a[INET6_ADDRSTRLEN];
+
+		rte_tel_data_add_array_string(src, umbra_top_source_text(&ts->e[i], a, sizeof(a)));
+		rte_tel_data_add_array_u64(pk, ts->e[i].packets);
+		rte_tel_data_add_array_u64(er, ts->e[i].error);
+	}
+	rte_tel_data_add_dict_container(q->d, "src", src, 0);
+	rte_tel_data_add_dict_container(q->d, "src_packets", pk, 0);
+	rte_tel_data_add_dict_container(q->d, "src_error", er, 0);
+}
 #undef U64
 
 static void
@@ -190,6 +232,8 @@ fill(const struct umbra_report *r, void *arg)
 		fill_ports(r, q);
 	else if (!strcmp(q->cmd, "/umbra/sensors"))
 		fill_sensors(r, q);
+	else if (!strcmp(q->cmd, "/umbra/top_sources"))
+		fill_sources(r, q);
 	else
 		fill_arrays(r, q);
 }
@@ -219,6 +263,8 @@ umbra_telemetry_register(void)
 		{ "/umbra/ports", "umbra top destination ports. Parameters: tcp (default) or udp" },
 		{ "/umbra/sensors", "umbra darknet packets per sensor" },
 		{ "/umbra/export", "umbra export sink counters" },
+		{ "/umbra/top_sources",
+		  "umbra top sources by packets in exported flows (Space-Saving: upper bounds and their error)" },
 	};
 	unsigned i;
 

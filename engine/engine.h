@@ -17,6 +17,7 @@
 #include "export-sink.h"
 #include "pipeline-worker.h"
 #include "ring-spsc.h"
+#include "stats-topk.h"
 #include "umbra/dump.h"
 #include "writer-dump.h"
 
@@ -80,6 +81,10 @@ struct umbra_writer_ctx {
 	/* writer -> control: sink counters while running (under sink_lock) */
 	pthread_mutex_t sink_lock;
 	struct umbra_sink_stats sink_live[UMBRA_SINKS_MAX];
+	/* top sources of the drained records (umbra_stats_publish_sources) */
+	struct umbra_topk *sources;
+	uint64_t sources_pub_ns;      /* wall clock of the last publish */
+	uint64_t sources_pub_records; /* records counted at that publish */
 	int error; /* first fatal error (negative errno) */
 };
 
@@ -123,6 +128,9 @@ struct umbra_report {
 	struct umbra_sink_stats sink[UMBRA_SINKS_MAX];
 	/* classifier names: plugin tags, counters (p0f labels, signatures) */
 	const struct umbra_classify *classify;
+	/* top sources by packets, from the writer; umbra_stats_publish sets
+	 * it in the published copy, and NULL elsewhere means the latest */
+	const struct umbra_top_sources *sources;
 };
 
 int umbra_report_json(const struct umbra_report *r, const char *path);
@@ -135,6 +143,13 @@ void umbra_report_summary(const struct umbra_report *r, FILE *out);
  * publish.
  */
 void umbra_stats_publish(const struct umbra_report *r);
+/*
+ * The writer's latest top sources; the next umbra_stats_publish takes
+ * them into its copy, so every reader sees them with the same totals.
+ */
+void umbra_stats_publish_sources(const struct umbra_top_sources *s);
+/* The latest top sources the writer published (zeroes before). */
+void umbra_stats_sources(struct umbra_top_sources *out);
 int umbra_stats_read(void (*fn)(const struct umbra_report *r, void *arg), void *arg);
 
 void umbra_report_status_line(const struct umbra_report *r, double rate_pps,

@@ -123,6 +123,31 @@ json_ports(FILE *f, const char *name, const uint64_t *arr, unsigned size, unsign
 	fprintf(f, "],\n");
 }
 
+/* Top sources of the writer's summary: upper bounds and their error. */
+static void
+json_sources(FILE *f, const struct umbra_report *r)
+{
+	struct umbra_top_sources latest;
+	const struct umbra_top_sources *ts = r->sources;
+	unsigned i;
+
+	if (ts == NULL) {
+		umbra_stats_sources(&latest);
+		ts = &latest;
+	}
+	fprintf(f, "  \"top_sources\": {\"capacity\": %u, \"floor_packets\": %" PRIu64
+		", \"records\": %" PRIu64 ", \"packets\": %" PRIu64 ", \"sources\": [",
+		ts->capacity, ts->floor, ts->records, ts->packets);
+	for (i = 0; i < ts->n; i++) {
+		char a[INET6_ADDRSTRLEN];
+
+		fprintf(f, "%s{\"src\": \"%s\", \"packets\": %" PRIu64 ", \"error\": %" PRIu64 "}",
+			i ? ", " : "", umbra_top_source_text(&ts->e[i], a, sizeof(a)),
+			ts->e[i].packets, ts->e[i].error);
+	}
+	fprintf(f, "]},\n");
+}
+
 int
 umbra_report_json(const struct umbra_report *r, const char *path)
 {
@@ -225,6 +250,7 @@ umbra_report_json(const struct umbra_report *r, const char *path)
 	json_ports(f, "top_udp_dports", t->udp_dport, 65536, 100);
 	json_ports(f, "icmp_types", t->icmp_type, 256, 128);
 	json_ports(f, "icmp6_types", t->icmp6_type, 256, 128);
+	json_sources(f, r);
 	fprintf(f, "  \"sensors\": [");
 	first = 1;
 	for (i = 0; i < t->nsensors_direct; i++) {
@@ -315,6 +341,24 @@ umbra_report_summary(const struct umbra_report *r, FILE *out)
 			fprintf(out, "  %-12s %12" PRIu64 "  %5.1f%%\n", n, t->tag_flows[i],
 				pct(t->tag_flows[i], t->flows_exported));
 	}
+	{
+		struct umbra_top_sources ts;
+
+		if (r->sources != NULL)
+			ts = *r->sources;
+		else
+			umbra_stats_sources(&ts);
+		fprintf(out, "top sources (packets in exported flows)\n");
+		for (i = 0; i < ts.n && i < 10; i++) {
+			char a[INET6_ADDRSTRLEN];
+
+			fprintf(out, "  %-39s %12" PRIu64, umbra_top_source_text(&ts.e[i], a, sizeof(a)),
+				ts.e[i].packets);
+			if (ts.e[i].error != 0)
+				fprintf(out, " (at least %" PRIu64 ")", ts.e[i].packets - ts.e[i].error);
+			fputc('\n', out);
+		}
+	}
 	fprintf(out, "\nflows    %12" PRIu64 " created, %" PRIu64 " exported, %" PRIu64
 		" evicted (table full)\n",
 		t->flows_created, t->flows_exported, t->flows_evicted);
@@ -359,6 +403,24 @@ umbra_report_status_line(const struct umbra_report *r, double rate_pps, FILE *ou
 static pthread_mutex_t pub_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct umbra_report pub;
 static struct umbra_counters *pub_total;
+static struct umbra_top_sources sources_latest; /* from the writer */
+static struct umbra_top_sources pub_sources;    /* in pub */
+
+void
+umbra_stats_publish_sources(const struct umbra_top_sources *s)
+{
+	pthread_mutex_lock(&pub_lock);
+	sources_latest = *s;
+	pthread_mutex_unlock(&pub_lock);
+}
+
+void
+umbra_stats_sources(struct umbra_top_sources *out)
+{
+	pthread_mutex_lock(&pub_lock);
+	*out = sources_latest;
+	pthread_mutex_unlock(&pub_lock);
+}
 
 void
 umbra_stats_publish(const struct umbra_report *r)
@@ -378,6 +440,8 @@ umbra_stats_publish(const struct umbra_report *r)
 			       2 * sizeof(uint64_t) * r->total->nsensors_direct);
 		pub = *r;
 		pub.total = pub_total;
+		pub_sources = r->sources != NULL ? *r->sources : sources_latest;
+		pub.sources = &pub_sources;
 	}
 	pthread_mutex_unlock(&pub_lock);
 }

@@ -9,10 +9,13 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "engine.h"
 
 #define DRAIN_MAX 4096
+/* top sources go to the control thread at most this often */
+#define SOURCES_PUBLISH_NS 100000000ull
 
 static uint64_t
 wall_clock_ns(void)
@@ -21,6 +24,27 @@ wall_clock_ns(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * Sorting out the top entries costs K x N comparisons: do it when new
+ * records came in, a few times a second at most, and always at the end.
+ * (A wall clock stepped back only makes the next one come sooner.)
+ */
+static void
+publish_sources(struct umbra_writer_ctx *wc, int last)
+{
+	struct umbra_top_sources ts;
+	uint64_t now = wall_clock_ns();
+
+	if (wc->sources == NULL || (!last && now - wc->sources_pub_ns < SOURCES_PUBLISH_NS))
+		return;
+	wc->sources_pub_ns = now;
+	umbra_topk_snapshot(wc->sources, &ts);
+	if (!last && ts.records == wc->sources_pub_records)
+		return;
+	umbra_stats_publish_sources(&ts);
+	wc->sources_pub_records = ts.records;
 }
 
 static void
@@ -39,6 +63,7 @@ publish(struct umbra_writer_ctx *wc)
 		wc->sink_live[i] = ss;
 		pthread_mutex_unlock(&wc->sink_lock);
 	}
+	publish_sources(wc, 0);
 }
 
 void
@@ -93,6 +118,8 @@ add_records(struct umbra_writer_ctx *wc, const struct umbra_flow_record *recs, u
 {
 	note_write(wc, umbra_dump_writer_add(wc->dw, recs, n));
 	to_sinks(wc, recs, n);
+	for (unsigned i = 0; i < n; i++)
+		umbra_topk_add(wc->sources, recs[i].family, recs[i].src, recs[i].packets);
 }
 
 /* Fold an interval that could not be written into the next one. */
@@ -259,6 +286,9 @@ writer_main(void *arg)
 		pthread_mutex_unlock(&wc->sink_lock);
 		k->ops->close(k->ctx);
 	}
+	publish_sources(wc, 1);
+	umbra_topk_free(wc->sources);
+	wc->sources = NULL;
 	wc->dw = NULL;
 	atomic_store_explicit(&wc->alive, 0, memory_order_release);
 	return NULL;
@@ -269,6 +299,13 @@ umbra_writer_start(struct umbra_writer_ctx *wc)
 {
 	int rc;
 
+	/* the hash seed only has to be unknown to the senders */
+	wc->sources = umbra_topk_new(UMBRA_TOP_SOURCES_K, wall_clock_ns() ^
+							  ((uint64_t)getpid() << 32) ^ (uintptr_t)wc);
+	if (wc->sources == NULL)
+		return -ENOMEM;
+	wc->sources_pub_ns = 0;
+	wc->sources_pub_records = 0;
 	pthread_mutex_init(&wc->sink_lock, NULL);
 	atomic_store(&wc->stop, 0);
 	atomic_store(&wc->alive, 1);
@@ -277,6 +314,8 @@ umbra_writer_start(struct umbra_writer_ctx *wc)
 	rc = pthread_create(&wc->thread, NULL, writer_main, wc);
 	if (rc != 0) {
 		atomic_store(&wc->alive, 0);
+		umbra_topk_free(wc->sources);
+		wc->sources = NULL;
 		return -rc;
 	}
 	pthread_setname_np(wc->thread, "umbra-writer");

@@ -5,6 +5,9 @@
  *
  *   umbra-top [--metrics ADDR:PORT] [--interval SECONDS] [--once]
  *
+ * Below the ports, sensors and tags: the top sources by packets, as the
+ * engine's writer counts them (umbra_top_source_packets).
+ *
  * Keys: q quits, p pauses, u switches the port table between TCP and UDP.
  * --once prints one frame as plain text and exits (scripts, no terminal).
  */
@@ -22,6 +25,7 @@
 
 #define MAXS 8192
 #define LINES_MAX 64
+#define SOURCES_SHOWN 10
 
 struct sample {
 	char name[64];
@@ -218,6 +222,51 @@ rate(const struct scrape *cur, const struct scrape *prev, const char *name)
 	return (sum(cur, name) - sum(prev, name)) / dt;
 }
 
+/*
+ * The engine's top sources, in its rank order. They count the packets of
+ * flow records, which leave the flow table when a flow ends: a source
+ * shows up one idle (or active) timeout after it sent.
+ */
+static void
+sources(const struct scrape *cur, struct view *v)
+{
+	const struct sample *r[SOURCES_SHOWN] = { NULL };
+	double total = val(cur, "umbra_exported_packets_total", NULL);
+	unsigned i, k = 0;
+
+	for (i = 0; i < cur->n; i++) {
+		char rank[16];
+		long n;
+
+		if (strcmp(cur->s[i].name, "umbra_top_source_packets"))
+			continue;
+		label(cur->s[i].labels, "rank", rank, sizeof(rank));
+		n = strtol(rank, NULL, 10);
+		if (n >= 1 && n <= SOURCES_SHOWN)
+			r[n - 1] = &cur->s[i];
+	}
+	view_add(v, "%s", "");
+	view_add(v, "top sources by packets (a flow counts when it ends: lags the idle/active timeout)");
+	view_add(v, "%3s  %-39s %12s %12s %7s", "#", "source", "packets", "at least", "share");
+	for (i = 0; i < SOURCES_SHOWN; i++) {
+		char a[64], low[32] = "";
+		double err;
+
+		if (r[i] == NULL)
+			continue;
+		label(r[i]->labels, "src", a, sizeof(a));
+		err = val(cur, "umbra_top_source_error_packets", r[i]->labels);
+		/* Space-Saving: the count is exact unless it inherited an error */
+		if (err > 0)
+			snprintf(low, sizeof(low), "%.0f", r[i]->v - err);
+		view_add(v, "%3u  %-39s %12.0f %12s %6.1f%%", i + 1, a, r[i]->v, low,
+			 total > 0 ? 100.0 * r[i]->v / total : 0.0);
+		k++;
+	}
+	if (k == 0)
+		view_add(v, "     (no flow has ended yet)");
+}
+
 static void
 render(const struct scrape *cur, const struct scrape *prev, const char *target, int udp,
        struct view *v)
@@ -285,6 +334,7 @@ render(const struct scrape *cur, const struct scrape *prev, const char *target, 
 			view_add(v, "%-28s %-28s %s", c1, c2, c3);
 		}
 	}
+	sources(cur, v);
 	view_add(v, "%s", "");
 	view_add(v, "q quit  p pause  u TCP/UDP ports");
 }

@@ -2,11 +2,13 @@
 # DPDK telemetry: a replay with --telemetry (the shorthand then keeps
 # EAL's telemetry socket, under its own --file-prefix umbra-PID) and
 # --linger; dpdk-telemetry.py queries /umbra/stats, /umbra/class,
-# /umbra/malformed, /umbra/ports, /umbra/sensors and /umbra/export, and
-# every value must equal --stats-json.
+# /umbra/malformed, /umbra/ports, /umbra/sensors, /umbra/export and
+# /umbra/top_sources, and every value must equal --stats-json; the top
+# sources must also agree with the dump (umbra-analyze flows, grouped by
+# source) within Space-Saving's guarantee.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
-need_umbra
+need_umbra analyze
 need dpdk-telemetry.py
 make_workdir
 . "$INTEG_DIR/integ-lib.sh"
@@ -27,12 +29,15 @@ for _ in $(seq 1 300); do
 	sleep 0.1
 done
 printf '%s\n' /umbra/stats /umbra/class /umbra/malformed /umbra/proto /umbra/tags \
-	/umbra/ports,tcp /umbra/ports,udp /umbra/sensors /umbra/export |
+	/umbra/ports,tcp /umbra/ports,udp /umbra/sensors /umbra/export /umbra/top_sources |
 	timeout 30 "$PY" "$(command -v dpdk-telemetry.py)" -f "umbra-$upid" >"$WORK/tel.out" 2>&1 ||
 	{ cat "$WORK/tel.out" >&2; die "dpdk-telemetry.py failed"; }
 
-"$PY" - "$WORK/tel.out" "$WORK/stats.json" <<'PY'
+"$UMBRA_ANALYZE" flows --format csv "$WORK/out" >"$WORK/flows.csv"
+"$PY" - "$WORK/tel.out" "$WORK/stats.json" "$WORK/flows.csv" "$INTEG_DIR" <<'PY'
 import json, sys
+sys.path.insert(0, sys.argv[4])
+from metrics_check import check_top_sources
 rep, ports = {}, []
 for line in open(sys.argv[1]):
     line = line.strip()
@@ -72,8 +77,16 @@ eq("sensors (first 256)", {k: v for k, v in rep["/umbra/sensors"].items()},
 eq("sensor count", len(rep["/umbra/sensors"]), min(256, len(sens)))
 for f in ("records", "sent", "dropped", "errors", "bytes"):
     eq(f"export ipfix {f}", rep["/umbra/export"][f"ipfix_{f}"], s["export"]["ipfix"][f])
+top, ts = rep["/umbra/top_sources"], s["top_sources"]
+for k in ("capacity", "floor_packets", "records", "packets"):
+    eq(f"top sources {k}", top[k], ts[k])
+eq("top sources", list(zip(top["src"], top["src_packets"], top["src_error"])),
+   [(x["src"], x["packets"], x["error"]) for x in ts["sources"]])
 print(f"telemetry vs stats-json: {n} values compared, {bad} differ")
-sys.exit(1 if bad else 0)
+fails = check_top_sources(ts, sys.argv[3], "bounded")
+for f in fails:
+    print(f"  top sources: {f}")
+sys.exit(1 if bad or fails else 0)
 PY
 stop_pid "$upid" TERM
 echo "integ-telemetry: ok"
