@@ -27,6 +27,9 @@ umbra_spsc_create(uint32_t capacity)
 		errno = ENOMEM;
 		return NULL;
 	}
+	/* touch every slot now: the worker's first pass through the ring must
+	 * not take page faults on the packet path (and memory stays flat) */
+	memset(r->slots, 0, cap * sizeof(*r->slots));
 	r->mask = cap - 1;
 	atomic_init(&r->head, 0);
 	atomic_init(&r->tail, 0);
