@@ -30,9 +30,5 @@ grep "Sequence Errors" "$WORK/nfcapd.log"
 TZ=UTC nfdump -R "$WORK/nf" -o json >"$WORK/nf.json"
 "$UMBRA_ANALYZE" flows --format csv "$WORK/out" >"$WORK/umbra.csv"
 "$PY" "$INTEG_DIR/ipfix_compare.py" "$WORK/umbra.csv" --nfdump "$WORK/nf.json"
-w=$(json_get "$WORK/stats.json" 'd["records_written"]')
-s=$(json_get "$WORK/stats.json" 'd["export"]["ipfix"]["sent"]')
-l=$(json_get "$WORK/stats.json" 'd["export"]["ipfix"]["dropped"]')
-echo "stats: records_written $w, ipfix sent $s, ipfix dropped $l"
-[ "$s" = "$w" ] && [ "$l" = 0 ] || die "ipfix sink counts differ from the dump"
+check_ipfix_sink "$WORK/stats.json"
 echo "integ-ipfix-nfcapd: ok"

@@ -45,9 +45,5 @@ stop_pid "$pmpid" INT # nfacctd writes its cache on SIGINT
 
 "$UMBRA_ANALYZE" flows --format csv "$WORK/out" >"$WORK/umbra.csv"
 "$PY" "$INTEG_DIR/ipfix_compare.py" "$WORK/umbra.csv" --pmacct "$WORK/pmacct.csv"
-w=$(json_get "$WORK/stats.json" 'd["records_written"]')
-s=$(json_get "$WORK/stats.json" 'd["export"]["ipfix"]["sent"]')
-l=$(json_get "$WORK/stats.json" 'd["export"]["ipfix"]["dropped"]')
-echo "stats: records_written $w, ipfix sent $s, ipfix dropped $l"
-[ "$s" = "$w" ] && [ "$l" = 0 ] || die "ipfix sink counts differ from the dump"
+check_ipfix_sink "$WORK/stats.json"
 echo "integ-ipfix-pmacct: ok"

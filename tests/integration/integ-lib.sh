@@ -66,3 +66,14 @@ stop_pid() {
 json_get() {
 	"$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
 }
+
+# check_ipfix_sink STATS_JSON: the IPFIX sink sent every record written
+# to the dump and dropped none.
+check_ipfix_sink() {
+	local w s l
+	w=$(json_get "$1" 'd["records_written"]')
+	s=$(json_get "$1" 'd["export"]["ipfix"]["sent"]')
+	l=$(json_get "$1" 'd["export"]["ipfix"]["dropped"]')
+	echo "stats: records_written $w, ipfix sent $s, ipfix dropped $l"
+	[ "$s" = "$w" ] && [ "$l" = 0 ] || die "ipfix sink counts differ from the dump"
+}

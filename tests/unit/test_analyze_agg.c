@@ -62,6 +62,60 @@ static void test_map(void **state)
 	an_map_free(&m2);
 }
 
+/*
+ * an_map64_add in batches, small and large, against the sums of
+ * an_map64_get; zero keys, repeats and growth included; then merged.
+ */
+static void test_map64(void **state)
+{
+	(void)state;
+	enum { NB = 20000, ROUNDS = 40, KEYS = 300000 };
+	struct an_map64 a = {0}, b = {0}, c = {0};
+	uint64_t *keys = malloc(sizeof(*keys) * NB), *vals = malloc(sizeof(*vals) * NB);
+	uint64_t x = 0x9e3779b97f4a7c15ull, total = 0;
+	assert_non_null(keys);
+	assert_non_null(vals);
+	for (int r = 0; r < ROUNDS; r++) {
+		size_t n = r % 4 == 3 ? 100 : NB; /* small batches go the other way */
+		for (size_t i = 0; i < n; i++) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			keys[i] = x % 11 == 0 ? 0 : x % KEYS * 0x100000001ull;
+			vals[i] = x >> 58;
+			total += vals[i];
+			*an_map64_get(&b, keys[i]) += vals[i];
+		}
+		assert_int_equal(an_map64_add(&a, keys, vals, n), 0);
+	}
+	assert_int_equal(a.n, b.n);
+	uint64_t sum = a.has_zero ? a.zero_v : 0;
+	for (size_t i = 0; i < b.cap; i++) {
+		if (!b.s[i].k)
+			continue;
+		const uint64_t *v = an_map64_find(&a, b.s[i].k);
+		assert_non_null(v);
+		assert_int_equal(*v, b.s[i].v);
+	}
+	for (size_t i = 0; i < a.cap; i++)
+		sum += a.s[i].v;
+	assert_int_equal(sum, total);
+	assert_int_equal(*an_map64_find(&a, 0), *an_map64_find(&b, 0));
+	/* merging into an empty map, then into a full one, doubles every value
+	 * (merge frees its source) */
+	uint64_t zero = *an_map64_find(&b, 0), k1 = b.s[0].k ? b.s[0].k : b.s[1].k;
+	uint64_t v1 = *an_map64_find(&b, k1);
+	assert_int_equal(an_map64_merge(&c, &a), 0);
+	assert_int_equal(an_map64_merge(&c, &b), 0);
+	assert_int_equal(*an_map64_find(&c, 0), 2 * zero);
+	assert_int_equal(*an_map64_find(&c, k1), 2 * v1);
+	free(keys);
+	free(vals);
+	an_map64_free(&a);
+	an_map64_free(&b);
+	an_map64_free(&c);
+}
+
 static void test_hll(void **state)
 {
 	(void)state;
@@ -260,6 +314,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_map),
+		cmocka_unit_test(test_map64),
 		cmocka_unit_test(test_hll),
 		cmocka_unit_test(test_prefixes),
 		cmocka_unit_test(test_parse),
