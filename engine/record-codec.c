@@ -178,6 +178,21 @@ struct umbra_codec *umbra_codec_new(unsigned max_records)
 	return c;
 }
 
+void umbra_codec_prefault(struct umbra_codec *c)
+{
+	size_t m = c->max;
+	memset(c->perm, 0, sizeof(uint32_t) * m);
+	memset(c->perm2, 0, sizeof(uint32_t) * m);
+	memset(c->tkey, 0, sizeof(uint64_t) * m);
+	memset(c->skey, 0, sizeof(uint32_t) * m);
+	memset(c->col, 0, sizeof(uint64_t) * m);
+	memset(c->sk, 0, sizeof(uint32_t) * m);
+	memset(c->srt, 0, sizeof(*c->srt) * m);
+	memset(c->prof_idx, 0, sizeof(uint32_t) * m);
+	memset(c->prof, 0, (size_t)PROF_KEY * m);
+	memset(c->out, 0, c->out_cap);
+}
+
 static void view_free(struct codec_view *v)
 {
 	if (!v)

@@ -114,6 +114,13 @@ struct umbra_codec;
 struct umbra_codec *umbra_codec_new(unsigned max_records);
 void umbra_codec_free(struct umbra_codec *c);
 
+/*
+ * Touch every encoding buffer now (a writer does, so that its first full
+ * blocks take no page faults and its memory does not grow during a run;
+ * readers leave them to be touched as used).
+ */
+void umbra_codec_prefault(struct umbra_codec *c);
+
 /* Upper bound of the encoded size of n records. */
 size_t umbra_codec_bound(unsigned n);
 

@@ -207,6 +207,11 @@ umbra_dump_writer_open(const struct umbra_dump_writer_conf *conf)
 		errno = ENOMEM;
 		return NULL;
 	}
+	/* a telescope's writer runs for months: its buffers are touched once
+	 * here, not when the first full block comes (memory stays flat) */
+	umbra_codec_prefault(w->codec);
+	memset(w->pend, 0, sizeof(*w->pend) * w->block_records);
+	memset(w->obuf, 0, w->obuf_cap);
 	int level = conf->zstd_level ? conf->zstd_level : DEFAULT_LEVEL;
 	ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_compressionLevel, level);
 	ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_checksumFlag, 1);
