@@ -12,6 +12,7 @@
 #include "stats-topk.h"
 
 #define NSRC_MAX 5000
+#define NSRC_ALL 65536 /* every source src_of can name */
 
 /* Source i: IPv4 198.18.x.y for even i, IPv6 2001:db8::x:y for odd i. */
 static unsigned
@@ -95,6 +96,52 @@ feed(struct umbra_topk *tk, unsigned nsrc, unsigned adds, uint64_t *truth, uint6
 	}
 }
 
+/*
+ * Space-Saving's guarantees, source by source, for a summary of capacity
+ * cap fed the packets in truth[0..nsrc) (total in all). Returns the
+ * floor; marks in listed[] the sources the summary holds.
+ */
+static uint64_t
+check_summary(const struct umbra_topk *tk, unsigned cap, const uint64_t *truth, unsigned nsrc,
+	      uint64_t total, unsigned char *listed)
+{
+	static struct umbra_top_source got[256];
+	struct umbra_top_sources snap;
+	uint64_t sum = 0;
+	unsigned i, k;
+
+	assert_true(cap <= 256 && nsrc <= NSRC_ALL);
+	memset(listed, 0, nsrc);
+	umbra_topk_snapshot(tk, &snap);
+	assert_int_equal(snap.packets, total);
+	k = umbra_topk_top(tk, got, cap);
+	for (i = 0; i < k; i++) {
+		unsigned s = index_of(&got[i]);
+
+		assert_true(s < nsrc);
+		assert_false(listed[s]); /* one entry per source */
+		listed[s] = 1;
+		assert_true(truth[s] <= got[i].packets);
+		assert_true(got[i].packets - got[i].error <= truth[s]);
+		assert_true(got[i].error <= total / cap);
+		assert_true(got[i].packets >= snap.floor);
+		if (i > 0)
+			assert_true(got[i - 1].packets >= got[i].packets);
+		sum += got[i].packets;
+	}
+	/* the counters of a full summary add up to the stream */
+	if (k == cap)
+		assert_int_equal(sum, total);
+	for (i = 0; i < nsrc; i++)
+		if (!listed[i])
+			assert_true(truth[i] <= snap.floor);
+	for (i = 0; i < snap.n; i++) {
+		assert_int_equal(snap.e[i].packets, got[i].packets);
+		assert_memory_equal(snap.e[i].addr, got[i].addr, 16);
+	}
+	return snap.floor;
+}
+
 static void
 test_exact_below_capacity(void **state)
 {
@@ -143,41 +190,18 @@ static void
 test_guarantee_above_capacity(void **state)
 {
 	static uint64_t truth[NSRC_MAX];
-	static struct umbra_top_source got[64];
 	static unsigned char listed[NSRC_MAX];
 	struct umbra_topk *tk = umbra_topk_new(64, 11);
-	struct umbra_top_sources snap;
-	uint64_t total, sum = 0, floor;
-	unsigned i, k, heavy = 0;
+	uint64_t total, floor;
+	unsigned i, heavy = 0;
 
 	(void)state;
 	assert_non_null(tk);
 	feed(tk, NSRC_MAX, 200000, truth, &total);
-	umbra_topk_snapshot(tk, &snap);
-	floor = snap.floor;
-	assert_true(floor > 0);
+	floor = check_summary(tk, 64, truth, NSRC_MAX, total, listed);
+	assert_true(floor > 0); /* full */
 	assert_true(floor <= total / 64);
-	k = umbra_topk_top(tk, got, 64);
-	assert_int_equal(k, 64);
-	for (i = 0; i < k; i++) {
-		unsigned s = index_of(&got[i]);
-
-		assert_true(s < NSRC_MAX);
-		assert_false(listed[s]); /* one entry per source */
-		listed[s] = 1;
-		assert_true(truth[s] <= got[i].packets);
-		assert_true(got[i].packets - got[i].error <= truth[s]);
-		assert_true(got[i].error <= total / 64);
-		assert_true(got[i].packets >= floor);
-		if (i > 0)
-			assert_true(got[i - 1].packets >= got[i].packets);
-		sum += got[i].packets;
-	}
-	/* the counters of a full summary add up to the stream */
-	assert_int_equal(sum, total);
 	for (i = 0; i < NSRC_MAX; i++) {
-		if (!listed[i])
-			assert_true(truth[i] <= floor);
 		if (truth[i] > total / 64) {
 			assert_true(listed[i]);
 			heavy++;
@@ -185,9 +209,100 @@ test_guarantee_above_capacity(void **state)
 	}
 	/* the eight heavy hitters stand out */
 	assert_true(heavy >= 8);
-	for (i = 0; i < UMBRA_TOP_SOURCES_N; i++) {
-		assert_int_equal(snap.e[i].packets, got[i].packets);
-		assert_memory_equal(snap.e[i].addr, got[i].addr, 16);
+	umbra_topk_free(tk);
+}
+
+/* A stream of records checked against the truth as it goes. */
+struct stream {
+	uint64_t seed;
+	unsigned cap, nsrc, records;
+	unsigned every; /* check after this many records: full by then */
+	unsigned heavy; /* sources below this must be listed */
+	void (*next_source)(uint64_t r, unsigned nsrc, unsigned *i, uint64_t *w);
+};
+
+static void
+test_stream(void **state)
+{
+	static uint64_t truth[NSRC_ALL];
+	static unsigned char listed[NSRC_ALL];
+	const struct stream *st = *state;
+	struct umbra_topk *tk = umbra_topk_new(st->cap, st->seed);
+	uint8_t addr[16];
+	uint64_t total = 0, w;
+	unsigned i;
+
+	assert_non_null(tk);
+	memset(truth, 0, sizeof(truth));
+	for (unsigned k = 1; k <= st->records; k++) {
+		st->next_source(next_rand(), st->nsrc, &i, &w);
+		umbra_topk_add(tk, src_of(i, addr), addr, w);
+		truth[i] += w;
+		total += w;
+		if (k % st->every != 0)
+			continue;
+		assert_true(check_summary(tk, st->cap, truth, st->nsrc, total, listed) > 0);
+		for (i = 0; i < st->heavy; i++)
+			assert_true(listed[i]);
+	}
+	umbra_topk_free(tk);
+}
+
+/*
+ * Darknet-like: most records from a source seen once or not at all, a
+ * few packets each, so the counts stay within a packet or two of each
+ * other and nearly every record replaces a smallest entry.
+ */
+static void
+darknet_source(uint64_t r, unsigned nsrc, unsigned *i, uint64_t *w)
+{
+	*i = r % 10 < 3 ? (unsigned)(r >> 40) % 1000 : 1000 + (unsigned)(r >> 20) % (nsrc - 1000);
+	*w = 1 + (r >> 60) % 3;
+}
+
+static struct stream darknet = { 13, 256, NSRC_ALL, 400000, 100000, 0, darknet_source };
+
+/*
+ * Eight heavy hitters with large, uneven weights among light churn:
+ * counts that appear and vanish anywhere among the counters, not only
+ * at the smallest.
+ */
+static void
+uneven_source(uint64_t r, unsigned nsrc, unsigned *i, uint64_t *w)
+{
+	*i = r % 8 == 0 ? (unsigned)(r >> 8) % 8 : (unsigned)(r >> 8) % nsrc;
+	*w = *i < 8 ? 1 + (r >> 40) % 5000 : 1 + (r >> 60) % 2;
+}
+
+static struct stream uneven = { 17, 32, NSRC_MAX, 200000, 20000, 8, uneven_source };
+
+/* As many sources as entries: full, yet every count exact. */
+static void
+test_exact_at_capacity(void **state)
+{
+	struct umbra_topk *tk = umbra_topk_new(8, 19);
+	struct umbra_top_sources snap;
+	uint64_t truth[8] = { 0 }, least = UINT64_MAX;
+	uint8_t addr[16];
+	unsigned i;
+
+	(void)state;
+	assert_non_null(tk);
+	for (unsigned k = 0; k < 10000; k++) {
+		uint64_t r = next_rand();
+
+		i = (unsigned)(r >> 8) % 8;
+		umbra_topk_add(tk, src_of(i, addr), addr, 1 + (r >> 50) % 100);
+		truth[i] += 1 + (r >> 50) % 100;
+	}
+	for (i = 0; i < 8; i++)
+		least = truth[i] < least ? truth[i] : least;
+	umbra_topk_snapshot(tk, &snap);
+	assert_int_equal(snap.n, 8);
+	assert_int_equal(snap.floor, least);
+	for (i = 0; i < 8; i++) {
+		assert_int_equal(snap.e[i].packets, truth[index_of(&snap.e[i])]);
+		assert_int_equal(snap.e[i].error, 0);
 	}
 	umbra_topk_free(tk);
 }
@@ -225,6 +340,9 @@ test_families_and_ties(void **state)
 	umbra_topk_free(tk);
 	errno = 0;
 	assert_null(umbra_topk_new(0, 0));
+	assert_int_equal(errno, EINVAL);
+	errno = 0;
+	assert_null(umbra_topk_new((1u << 24) + 1, 0));
 	assert_int_equal(errno, EINVAL);
 	umbra_topk_free(NULL);
 }
@@ -291,6 +409,9 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_exact_below_capacity),
 		cmocka_unit_test(test_guarantee_above_capacity),
+		{ "test_darknet_churn", test_stream, NULL, NULL, &darknet },
+		{ "test_uneven_weights", test_stream, NULL, NULL, &uneven },
+		cmocka_unit_test(test_exact_at_capacity),
 		cmocka_unit_test(test_families_and_ties),
 		cmocka_unit_test(test_capacity_one),
 		cmocka_unit_test(test_churn),
