@@ -18,7 +18,47 @@ struct umbra_hs {
 	hs_scratch_t *proto; /* prototype scratch: lcores clone it */
 	unsigned n;
 	struct umbra_hs_pattern *p; /* copies; regex owned */
+	/*
+	 * Where some pattern is in scope (see on_match): TCP and UDP by
+	 * destination port, other protocols by number. A payload outside
+	 * every scope cannot report a match, so it is not scanned at all.
+	 */
+	uint8_t scope_proto[256];
+	uint64_t scope_port[2][65536 / 64]; /* [0] TCP, [1] UDP */
 };
+
+static void
+scope_ports(uint64_t *map, const struct umbra_hs_pattern *p)
+{
+	unsigned i, port;
+
+	for (i = 0; i < p->nports; i++)
+		for (port = p->port_lo[i]; port <= p->port_hi[i]; port++)
+			map[port / 64] |= 1ull << (port % 64);
+}
+
+static void
+scope_add(struct umbra_hs *hs, const struct umbra_hs_pattern *p)
+{
+	if (p->proto == 0)
+		memset(hs->scope_proto, 1, sizeof(hs->scope_proto));
+	else
+		hs->scope_proto[p->proto] = 1;
+	if (p->proto == 0 || p->proto == 6)
+		scope_ports(hs->scope_port[0], p);
+	if (p->proto == 0 || p->proto == 17)
+		scope_ports(hs->scope_port[1], p);
+}
+
+/* Could a pattern match a payload of this proto and destination port? */
+static inline int
+in_scope(const struct umbra_hs *hs, unsigned proto, unsigned dport)
+{
+	if (proto == 6 || proto == 17)
+		return dport <= 65535 &&
+		       (hs->scope_port[proto == 17][dport / 64] >> (dport % 64) & 1);
+	return proto < 256 && hs->scope_proto[proto];
+}
 
 static void seterr(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -443,6 +483,7 @@ umbra_hs_build(const struct umbra_hs_patterns *ps, const char *cache_dir,
 		exprs[i] = ps->p[i].regex;
 		flags[i] = hs_flags(ps->p[i].flags);
 		ids[i] = i;
+		scope_add(hs, &ps->p[i]);
 	}
 	path[0] = '\0';
 	if (cache_dir != NULL && cache_dir[0] != '\0') {
@@ -587,7 +628,8 @@ umbra_hs_scan(const struct umbra_hs *hs, void *scratch, const uint8_t *data,
 {
 	struct scan_ctx s = { hs, proto, dport, 0, max, idx };
 
-	if (hs == NULL || hs->db == NULL || scratch == NULL || len == 0)
+	if (hs == NULL || hs->db == NULL || scratch == NULL || len == 0 ||
+	    !in_scope(hs, proto, dport))
 		return 0;
 	if (hs_scan(hs->db, (const char *)data, len, 0, scratch, on_match, &s) !=
 	    HS_SUCCESS)

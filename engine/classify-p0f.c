@@ -37,16 +37,35 @@ struct p0f_sig {
 	uint8_t userland;  /* class '!' */
 	uint16_t label;
 	unsigned line;
+	/* the fields compared for equality, as syn_key() packs them */
+	uint64_t key, mask;
 };
 
-#define P0F_BUCKETS 64
+#define P0F_BUCKETS 64 /* power of two */
+
+/*
+ * The signatures that share one option layout, in file order: a SYN can
+ * only match those, so matching finds its layout by hash and compares
+ * the layout once instead of once per signature.
+ */
+struct p0f_layout {
+	uint8_t nopt;
+	uint8_t olayout[UMBRA_P0F_MAX_OPT];
+	uint16_t next;  /* next layout of the bucket, or P0F_NONE */
+	uint16_t first; /* the signatures: db->lsig[first .. first + n) */
+	uint16_t n;
+};
+
+#define P0F_NONE 0xffff
 
 struct umbra_p0f_db {
 	struct p0f_sig *sig;
 	unsigned nsig, capsig;
-	/* signatures by option-layout hash, in file order (built lazily) */
-	uint16_t *bidx[P0F_BUCKETS];
-	unsigned bn[P0F_BUCKETS];
+	struct p0f_layout *lay;
+	unsigned nlay;
+	uint32_t nopt_mask;          /* bit n: some layout has n options */
+	uint16_t *lsig;              /* signature indexes grouped by layout */
+	uint16_t head[P0F_BUCKETS];  /* first layout of each bucket */
 	char **label;      /* label[1..nlabel] */
 	unsigned nlabel, caplabel;
 };
@@ -325,21 +344,113 @@ layout_bucket(const uint8_t *o, unsigned n)
 
 	for (i = 0; i < n; i++)
 		h = (h ^ o[i]) * 16777619u;
-	return (h ^ (h >> 16)) % P0F_BUCKETS;
+	return (h ^ (h >> 16)) & (P0F_BUCKETS - 1);
 }
 
-static int
-build_buckets(struct umbra_p0f_db *db)
+static const struct p0f_layout *
+find_layout(const struct umbra_p0f_db *db, const uint8_t *o, unsigned n)
 {
-	unsigned i, b;
+	unsigned k;
 
-	for (i = 0; i < db->nsig; i++) {
-		b = layout_bucket(db->sig[i].olayout, db->sig[i].nopt);
-		db->bidx[b] = realloc(db->bidx[b], (db->bn[b] + 1) * sizeof(uint16_t));
-		if (db->bidx[b] == NULL)
-			return -1;
-		db->bidx[b][db->bn[b]++] = (uint16_t)i;
+	/* option-less SYNs (most scanners) have no layout in p0f.fp */
+	if (n > UMBRA_P0F_MAX_OPT || !(db->nopt_mask >> n & 1))
+		return NULL;
+	k = db->head[layout_bucket(o, n)];
+	while (k != P0F_NONE) {
+		const struct p0f_layout *l = &db->lay[k];
+
+		if (l->nopt == n && memcmp(l->olayout, o, n) == 0)
+			return l;
+		k = l->next;
 	}
+	return NULL;
+}
+
+/*
+ * The fields a signature requires to be equal (olen, eol_pad, and mss,
+ * scale, pclass and an exact window unless wildcards), in one word, so
+ * most signatures are ruled out by one compare.
+ */
+static uint64_t
+syn_key(const struct umbra_p0f_syn *s)
+{
+	return (uint64_t)s->olen | (uint64_t)s->eol_pad << 8 | (uint64_t)s->mss << 16 |
+	       (uint64_t)s->wscale << 32 | (uint64_t)s->pclass << 40 |
+	       (uint64_t)s->win << 48;
+}
+
+static void
+sig_key(struct p0f_sig *g)
+{
+	g->mask = 0xffff;
+	g->key = (uint64_t)g->olen | (uint64_t)g->eol_pad << 8;
+	if (g->mss != -1) {
+		g->mask |= 0xffffull << 16;
+		g->key |= (uint64_t)(uint16_t)g->mss << 16;
+	}
+	if (g->scale != -1) {
+		g->mask |= 0xffull << 32;
+		g->key |= (uint64_t)(uint8_t)g->scale << 32;
+	}
+	if (g->pclass != -1) {
+		g->mask |= 0xffull << 40;
+		g->key |= (uint64_t)(uint8_t)g->pclass << 40;
+	}
+	if (g->win_type == WIN_NORMAL) {
+		g->mask |= 0xffffull << 48;
+		g->key |= (uint64_t)g->win << 48;
+	}
+}
+
+/* Group the signatures by layout; file order is kept inside a group. */
+static int
+build_index(struct umbra_p0f_db *db)
+{
+	uint16_t *of = NULL;
+	unsigned i, k;
+
+	for (i = 0; i < P0F_BUCKETS; i++)
+		db->head[i] = P0F_NONE;
+	if (db->nsig == 0)
+		return 0;
+	db->lay = calloc(db->nsig, sizeof(*db->lay));
+	db->lsig = calloc(db->nsig, sizeof(*db->lsig));
+	of = calloc(db->nsig, sizeof(*of));
+	if (db->lay == NULL || db->lsig == NULL || of == NULL) {
+		free(of);
+		return -1;
+	}
+	for (i = 0; i < db->nsig; i++) {
+		struct p0f_sig *g = &db->sig[i];
+		const struct p0f_layout *l = find_layout(db, g->olayout, g->nopt);
+
+		sig_key(g);
+		if (l == NULL) {
+			unsigned b = layout_bucket(g->olayout, g->nopt);
+			struct p0f_layout *nl = &db->lay[db->nlay];
+
+			nl->nopt = g->nopt;
+			memcpy(nl->olayout, g->olayout, sizeof(nl->olayout));
+			nl->next = db->head[b];
+			db->head[b] = (uint16_t)db->nlay;
+			db->nopt_mask |= 1u << g->nopt;
+			l = nl;
+			db->nlay++;
+		}
+		of[i] = (uint16_t)(l - db->lay);
+		db->lay[of[i]].n++;
+	}
+	for (i = 0, k = 0; i < db->nlay; i++) {
+		db->lay[i].first = (uint16_t)k;
+		k += db->lay[i].n;
+		db->lay[i].n = 0;
+	}
+	for (i = 0; i < db->nsig; i++) {
+		struct p0f_layout *l = &db->lay[of[i]];
+
+		db->lsig[l->first + l->n++] = (uint16_t)i;
+	}
+	free(of);
 	return 0;
 }
 
@@ -642,7 +753,7 @@ umbra_p0f_parse(const char *buf, size_t len, const char *name, char *err,
 		}
 		/* sys = ... and other keys: not used for SYNs */
 	}
-	if (db->nsig > 65535 || build_buckets(db) != 0)
+	if (db->nsig > 65535 || build_index(db) != 0)
 		goto nomem;
 	return db;
 nomem:
@@ -697,8 +808,8 @@ umbra_p0f_free(struct umbra_p0f_db *db)
 		return;
 	for (i = 1; i <= db->nlabel; i++)
 		free(db->label[i]);
-	for (i = 0; i < P0F_BUCKETS; i++)
-		free(db->bidx[i]);
+	free(db->lay);
+	free(db->lsig);
 	free(db->label);
 	free(db->sig);
 	free(db);
@@ -727,19 +838,28 @@ umbra_p0f_match(const struct umbra_p0f_db *db, const struct umbra_p0f_syn *s,
 		int *fuzzy)
 {
 	const struct p0f_sig *fmatch = NULL, *gmatch = NULL;
-	int use_mtu, wm = win_multi(s, &use_mtu);
-	unsigned i, b;
+	const struct p0f_layout *l;
+	int use_mtu = 0, wm = -2; /* win_multi() once a signature needs it */
+	uint64_t key;
+	unsigned i;
 
 	*fuzzy = 0;
 	if (db == NULL)
 		return 0;
-	b = layout_bucket(s->olayout, s->nopt);
-	for (i = 0; i < db->bn[b]; i++) {
-		const struct p0f_sig *g = &db->sig[db->bidx[b][i]];
+	l = find_layout(db, s->olayout, s->nopt);
+	if (l == NULL)
+		return 0;
+	key = syn_key(s);
+	for (i = 0; i < l->n; i++) {
+		const struct p0f_sig *g = &db->sig[db->lsig[l->first + i]];
 		uint32_t rq = g->quirks, sq = s->quirks & UMBRA_Q_MASK;
 		int fz = 0;
 
-		if (g->nopt != s->nopt || memcmp(g->olayout, s->olayout, s->nopt) != 0)
+		/*
+		 * The equal-field tests first: skipping a signature changes
+		 * nothing, so the order of the tests does not matter.
+		 */
+		if ((key & g->mask) != g->key)
 			continue;
 		if (g->ver == -1)
 			rq &= s->ver == 4 ? ~UMBRA_Q_FLOW :
@@ -753,34 +873,26 @@ umbra_p0f_match(const struct umbra_p0f_db *db, const struct umbra_p0f_syn *s,
 				continue;
 			fz = 1;
 		}
-		if (g->eol_pad != s->eol_pad || g->olen != s->olen)
-			continue;
 		if (g->bad_ttl) {
 			if (g->ttl < s->ttl)
 				continue;
 		} else if (g->ttl < s->ttl || g->ttl - s->ttl > UMBRA_P0F_MAX_DIST) {
 			fz = 1;
 		}
-		if (g->mss != -1 && g->mss != s->mss)
-			continue;
-		if (g->scale != -1 && g->scale != s->wscale)
-			continue;
-		if (g->pclass != -1 && g->pclass != s->pclass)
-			continue;
 		switch (g->win_type) {
-		case WIN_NORMAL:
-			if (g->win != s->win)
-				continue;
-			break;
 		case WIN_MOD:
 			if (s->win % g->win)
 				continue;
 			break;
 		case WIN_MSS:
+			if (wm == -2)
+				wm = win_multi(s, &use_mtu);
 			if (use_mtu || g->win != wm)
 				continue;
 			break;
 		case WIN_MTU:
+			if (wm == -2)
+				wm = win_multi(s, &use_mtu);
 			if (!use_mtu || g->win != wm)
 				continue;
 			break;

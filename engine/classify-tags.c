@@ -45,6 +45,34 @@ static const struct pfx6 bogon6_global[] = {
 	{ { 0x3f, 0xff, 0x00, 0x00 }, 20 },    /* 3fff::/20 documentation (RFC 9637) */
 };
 
+/*
+ * bogon4 by first octet, so that most sources are decided by one load:
+ * OCT_CLEAN no prefix starts with it, OCT_BOGON a prefix of /8 or shorter
+ * covers it, OCT_CHECK only longer prefixes do (walk bogon4). Derived
+ * from bogon4 at start-up, so the two cannot disagree.
+ */
+enum { OCT_CLEAN, OCT_BOGON, OCT_CHECK };
+static uint8_t bogon4_octet[256];
+
+static void __attribute__((constructor))
+bogon4_index(void)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(bogon4) / sizeof(bogon4[0]); i++) {
+		unsigned len = bogon4[i].len, o = bogon4[i].net >> 24, k;
+		uint32_t m = len ? ~0u << (32 - len) : 0;
+
+		if (len > 8 || (bogon4[i].net & ~m) != 0) {
+			if (bogon4_octet[o] != OCT_BOGON)
+				bogon4_octet[o] = OCT_CHECK;
+			continue;
+		}
+		for (k = o; k < o + (1u << (8 - len)); k++)
+			bogon4_octet[k] = OCT_BOGON;
+	}
+}
+
 static int
 in6(const uint8_t *a, const uint8_t *net, unsigned len)
 {
@@ -71,6 +99,8 @@ umbra_addr_bogon(unsigned family, const uint8_t *a)
 	if (family == 4) {
 		uint32_t v = rd32(a);
 
+		if (bogon4_octet[a[0]] != OCT_CHECK)
+			return bogon4_octet[a[0]] == OCT_BOGON;
 		for (i = 0; i < sizeof(bogon4) / sizeof(bogon4[0]); i++) {
 			uint32_t m = bogon4[i].len ? ~0u << (32 - bogon4[i].len) : 0;
 
@@ -92,14 +122,14 @@ umbra_addr_impossible_src(unsigned family, const uint8_t *src, const uint8_t *ds
 {
 	static const uint8_t zero[16], one[16] = { [15] = 1 };
 
-	if (memcmp(src, dst, family == 4 ? 4 : 16) == 0)
-		return 1;
 	if (family == 4) {
 		uint32_t v = rd32(src);
 
-		return (v >> 28) == 0xe || v == 0xffffffffu || (v >> 24) == 127 ||
-		       v == 0;
+		return v == rd32(dst) || (v >> 28) == 0xe || v == 0xffffffffu ||
+		       (v >> 24) == 127 || v == 0;
 	}
+	if (memcmp(src, dst, 16) == 0)
+		return 1;
 	return src[0] == 0xff || memcmp(src, zero, 16) == 0 || memcmp(src, one, 16) == 0;
 }
 
