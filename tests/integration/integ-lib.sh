@@ -12,15 +12,27 @@ print(s.getsockname()[1])
 PY
 }
 
-# wait_listen tcp|udp PORT [SECONDS]: until something is bound there.
+# wait_listen tcp|udp PORT [SECONDS]: until something listens (TCP) or is
+# bound (UDP) there. It reads the kernel's socket tables rather than trying
+# to bind the port itself: a probe holding the port for a moment could make
+# the peer's own bind fail.
 wait_listen() {
 	local kind=$1 port=$2 limit=${3:-20} i
 	for i in $(seq 1 $((limit * 10))); do
-		if ! "$PY" - "$kind" "$port" 2>/dev/null <<'PY'; then return 0; fi
-import socket, sys
-kind = socket.SOCK_STREAM if sys.argv[1] == "tcp" else socket.SOCK_DGRAM
-s = socket.socket(socket.AF_INET, kind)
-s.bind(("127.0.0.1", int(sys.argv[2])))
+		if "$PY" - "$kind" "$port" 2>/dev/null <<'PY'; then return 0; fi
+import sys
+kind, port = sys.argv[1], int(sys.argv[2])
+for f in (f"/proc/net/{kind}", f"/proc/net/{kind}6"):
+    try:
+        lines = open(f).read().splitlines()[1:]
+    except OSError:
+        continue
+    for l in lines:
+        x = l.split()
+        # local address HEXADDR:HEXPORT, state 0A = LISTEN (TCP), 07 = bound (UDP)
+        if int(x[1].rsplit(":", 1)[1], 16) == port and x[3] == ("0A" if kind == "tcp" else "07"):
+            sys.exit(0)
+sys.exit(1)
 PY
 		sleep 0.1
 	done
