@@ -8,7 +8,8 @@
 # dump must be in the stream exactly once with the same times (ms),
 # addresses, ports, flags, packets, bytes, end reason, tags, IP ID and SYN
 # fields; every message's sequence number must count the data records
-# before it; there must be one session, and the sink must count no loss.
+# before it; there must be one session with the two templates sent once,
+# and the sink must count no loss.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 need_umbra analyze
@@ -60,7 +61,10 @@ cat "$WORK/listener.log"
 TZ=UTC ipfixDump -e "$UMBRA_SRC/dist/umbra-ipfix.xml" -i "$WORK/session1.ipfix" \
 	>"$WORK/ipfixdump.txt" 2>"$WORK/ipfixdump.err" ||
 	{ cat "$WORK/ipfixdump.err" >&2; die "ipfixDump failed"; }
-TZ=UTC ipfixDump -s -i "$WORK/session1.ipfix" | head -1
+fstats=$(TZ=UTC ipfixDump -s -i "$WORK/session1.ipfix" | head -1)
+echo "$fstats"
+# over TCP the templates (IPv4, IPv6) are sent once, at the session's start
+echo "$fstats" | grep -q " 2 Template Records" || die "expected 2 template records in the session"
 ! grep -q _alienInformationElement "$WORK/ipfixdump.txt" ||
 	die "an umbra element is missing from dist/umbra-ipfix.xml"
 "$UMBRA_ANALYZE" flows --format csv "$WORK/out" >"$WORK/umbra.csv"
