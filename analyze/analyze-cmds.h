@@ -110,6 +110,35 @@ static inline int an_port_ok(int proto, int port, unsigned rproto, unsigned dpor
 	return !proto || ((int)rproto == proto && (port < 0 || (int)dport == port));
 }
 
+/*
+ * The source, family and first_ns of every record passing the port spec,
+ * from records (recs) or from a block view (view), into
+ * add(arg, src16, family, first_ns): the per-source walk of sources and
+ * surge. Inline, so that each caller's add is inlined too.
+ */
+typedef void (*an_src_add_fn)(void *arg, const uint8_t *src, int fam, uint64_t first_ns);
+
+static inline void an_src_recs(int proto, int port, const struct umbra_flow_record *r, size_t n,
+			       an_src_add_fn add, void *arg)
+{
+	for (size_t i = 0; i < n; i++, r++)
+		if (an_port_ok(proto, port, r->proto, r->dport))
+			add(arg, r->src, an_fam(r), r->first_ns);
+}
+
+static inline void an_src_view(int proto, int port, const struct umbra_block_view *v,
+			       an_src_add_fn add, void *arg)
+{
+	for (uint32_t i = 0; i < v->n; i++) {
+		const struct umbra_flow_record *p = &v->profiles[v->profile[i]];
+		if (!an_port_ok(proto, port, p->proto, v->dport[i]))
+			continue;
+		uint8_t a[16];
+		an_view_src(v, i, a);
+		add(arg, a, p->family == 6 ? 6 : 4, v->first_ns[i]);
+	}
+}
+
 /* move src into an empty dst, else merge: the cheap merge of one thread */
 int an_map_absorb(struct an_map *dst, struct an_map *src, int or_values);
 

@@ -102,30 +102,24 @@ static void add_source(struct src_tls *t, const uint8_t *addr, int fam, uint64_t
 	}
 }
 
+static void src_add(void *tls, const uint8_t *src, int fam, uint64_t first_ns)
+{
+	add_source(tls, src, fam, first_ns);
+}
+
 static void src_recs(void *tls, const struct an_file *f, const struct umbra_flow_record *r,
 		     size_t n)
 {
-	struct src_tls *t = tls;
-	const struct an_sources_cfg *cfg = &t->s->cfg;
+	const struct an_sources_cfg *cfg = &((struct src_tls *)tls)->s->cfg;
 	(void)f;
-	for (size_t i = 0; i < n; i++, r++)
-		if (an_port_ok(cfg->proto, cfg->port, r->proto, r->dport))
-			add_source(t, r->src, an_fam(r), r->first_ns);
+	an_src_recs(cfg->proto, cfg->port, r, n, src_add, tls);
 }
 
 static void src_view(void *tls, const struct an_file *f, const struct umbra_block_view *v)
 {
-	struct src_tls *t = tls;
-	const struct an_sources_cfg *cfg = &t->s->cfg;
+	const struct an_sources_cfg *cfg = &((struct src_tls *)tls)->s->cfg;
 	(void)f;
-	for (uint32_t i = 0; i < v->n; i++) {
-		const struct umbra_flow_record *p = &v->profiles[v->profile[i]];
-		if (!an_port_ok(cfg->proto, cfg->port, p->proto, v->dport[i]))
-			continue;
-		uint8_t a[16];
-		an_view_src(v, i, a);
-		add_source(t, a, p->family == 6 ? 6 : 4, v->first_ns[i]);
-	}
+	an_src_view(cfg->proto, cfg->port, v, src_add, tls);
 }
 
 static int src_merge(void *ctx, void *tls)

@@ -51,30 +51,24 @@ static inline void surge_add(struct surge_tls *t, const uint8_t *src, int fam, u
 		*v = 1;
 }
 
+static void surge_add_cb(void *tls, const uint8_t *src, int fam, uint64_t first_ns)
+{
+	surge_add(tls, src, fam, first_ns);
+}
+
 static void surge_recs(void *tls, const struct an_file *f, const struct umbra_flow_record *r,
 		       size_t n)
 {
-	struct surge_tls *t = tls;
-	const struct an_surge_cfg *cfg = &t->s->cfg;
+	const struct an_surge_cfg *cfg = &((struct surge_tls *)tls)->s->cfg;
 	(void)f;
-	for (size_t i = 0; i < n; i++, r++)
-		if (an_port_ok(cfg->proto, cfg->port, r->proto, r->dport))
-			surge_add(t, r->src, an_fam(r), r->first_ns);
+	an_src_recs(cfg->proto, cfg->port, r, n, surge_add_cb, tls);
 }
 
 static void surge_view(void *tls, const struct an_file *f, const struct umbra_block_view *v)
 {
-	struct surge_tls *t = tls;
-	const struct an_surge_cfg *cfg = &t->s->cfg;
+	const struct an_surge_cfg *cfg = &((struct surge_tls *)tls)->s->cfg;
 	(void)f;
-	for (uint32_t i = 0; i < v->n; i++) {
-		const struct umbra_flow_record *p = &v->profiles[v->profile[i]];
-		if (!an_port_ok(cfg->proto, cfg->port, p->proto, v->dport[i]))
-			continue;
-		uint8_t a[16];
-		an_view_src(v, i, a);
-		surge_add(t, a, p->family == 6 ? 6 : 4, v->first_ns[i]);
-	}
+	an_src_view(cfg->proto, cfg->port, v, surge_add_cb, tls);
 }
 
 static int surge_merge(void *ctx, void *tls)
