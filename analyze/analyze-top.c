@@ -292,6 +292,24 @@ static inline int row_after(const struct an_top_row *x, const struct an_top_row 
 	return x->packets < y->packets || (x->packets == y->packets && x->dest > y->dest);
 }
 
+/* restore the heap r[0..keep) below p: the worst row at the root */
+static void sift_worst(struct an_top_row *r, size_t keep, size_t p)
+{
+	for (;;) {
+		size_t c = 2 * p + 1, w = p;
+		if (c < keep && row_after(&r[c], &r[w]))
+			w = c;
+		if (c + 1 < keep && row_after(&r[c + 1], &r[w]))
+			w = c + 1;
+		if (w == p)
+			break;
+		struct an_top_row t = r[p];
+		r[p] = r[w];
+		r[w] = t;
+		p = w;
+	}
+}
+
 /* the best keep rows (all with keep 0), sorted: a heap keeps the selection
  * O(n log keep) where sorting every sensor's rows would dominate */
 static void select_top(struct an_top_row *r, size_t *n, size_t keep)
@@ -299,36 +317,12 @@ static void select_top(struct an_top_row *r, size_t *n, size_t keep)
 	if (keep && *n > keep) {
 		/* min-heap of the best keep rows seen: r[0] is the worst of them */
 		for (size_t i = keep / 2; i-- > 0;)
-			for (size_t p = i;;) {
-				size_t c = 2 * p + 1, w = p;
-				if (c < keep && row_after(&r[c], &r[w]))
-					w = c;
-				if (c + 1 < keep && row_after(&r[c + 1], &r[w]))
-					w = c + 1;
-				if (w == p)
-					break;
-				struct an_top_row t = r[p];
-				r[p] = r[w];
-				r[w] = t;
-				p = w;
-			}
+			sift_worst(r, keep, i);
 		for (size_t i = keep; i < *n; i++) {
 			if (!row_after(&r[0], &r[i]))
 				continue;
 			r[0] = r[i];
-			for (size_t p = 0;;) {
-				size_t c = 2 * p + 1, w = p;
-				if (c < keep && row_after(&r[c], &r[w]))
-					w = c;
-				if (c + 1 < keep && row_after(&r[c + 1], &r[w]))
-					w = c + 1;
-				if (w == p)
-					break;
-				struct an_top_row t = r[p];
-				r[p] = r[w];
-				r[w] = t;
-				p = w;
-			}
+			sift_worst(r, keep, 0);
 		}
 		*n = keep;
 	}
