@@ -9,14 +9,57 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "analyze.h"
 #include "analyze-cmds.h"
 
+/*
+ * Slot tables of 2 MiB and more come straight from mmap, already zero,
+ * with transparent huge pages asked for and every page faulted in
+ * writable at once. calloc'd pages start as the shared zero page: the
+ * first store to a slot that a probe had read is then a copy-on-write
+ * fault that, with more than one thread, also shoots down the TLB of
+ * every other CPU (a third of a two-thread top-ports went there), and
+ * zeroing them again in user space doubles the cost of the huge-page
+ * faults.
+ */
+#define TABLE_HUGE ((size_t)2 << 20)
+
+static void *table_alloc(size_t n, size_t size)
+{
+	size_t bytes = n * size;
+
+	if (size && bytes / size != n)
+		return NULL;
+	if (bytes < TABLE_HUGE)
+		return calloc(n, size);
+	void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	(void)madvise(p, bytes, MADV_HUGEPAGE);
+	if (madvise(p, bytes, MADV_POPULATE_WRITE) != 0) {
+		/* kernels before 5.14: touch each page with a store */
+		for (size_t off = 0; off < bytes; off += 4096)
+			((volatile char *)p)[off] = 0;
+	}
+	return p;
+}
+
+static void table_free(void *p, size_t n, size_t size)
+{
+	if (!p)
+		return;
+	if (n * size < TABLE_HUGE)
+		free(p);
+	else
+		munmap(p, n * size);
+}
+
 int an_map_grow(struct an_map *m)
 {
 	size_t cap = m->cap ? 2 * m->cap : 1024;
-	struct an_slot *ns = calloc(cap, sizeof(*ns));
+	struct an_slot *ns = table_alloc(cap, sizeof(*ns));
 
 	if (!ns)
 		return -ENOMEM;
@@ -29,7 +72,7 @@ int an_map_grow(struct an_map *m)
 			j = (j + 1) & (cap - 1);
 		ns[j] = *s;
 	}
-	free(m->s);
+	table_free(m->s, m->cap, sizeof(*m->s));
 	m->s = ns;
 	m->cap = cap;
 	return 0;
@@ -93,7 +136,7 @@ struct an_slot *an_map_items(const struct an_map *m, size_t *n)
 
 void an_map_free(struct an_map *m)
 {
-	free(m->s);
+	table_free(m->s, m->cap, sizeof(*m->s));
 	memset(m, 0, sizeof(*m));
 }
 
@@ -133,7 +176,7 @@ uint64_t an_addr_hash(const uint8_t *addr, int family)
 int an_map_absorb(struct an_map *dst, struct an_map *src, int or_values)
 {
 	if (dst->n == 0) {
-		free(dst->s);
+		table_free(dst->s, dst->cap, sizeof(*dst->s));
 		*dst = *src;
 		memset(src, 0, sizeof(*src));
 		return 0;
@@ -152,7 +195,7 @@ int an_map64_reserve(struct an_map64 *m, size_t extra)
 		cap *= 2;
 	if (cap == m->cap)
 		return 0;
-	struct an_slot64 *ns = calloc(cap, sizeof(*ns));
+	struct an_slot64 *ns = table_alloc(cap, sizeof(*ns));
 	if (!ns)
 		return -ENOMEM;
 	for (size_t i = 0; i < m->cap; i++) {
@@ -163,7 +206,7 @@ int an_map64_reserve(struct an_map64 *m, size_t extra)
 			j = (j + 1) & (cap - 1);
 		ns[j] = m->s[i];
 	}
-	free(m->s);
+	table_free(m->s, m->cap, sizeof(*m->s));
 	m->s = ns;
 	m->cap = cap;
 	return 0;
@@ -218,7 +261,7 @@ const uint64_t *an_map64_find(const struct an_map64 *m, uint64_t k)
 int an_map64_merge(struct an_map64 *dst, struct an_map64 *src)
 {
 	if (dst->n == 0) {
-		free(dst->s);
+		table_free(dst->s, dst->cap, sizeof(*dst->s));
 		*dst = *src;
 		memset(src, 0, sizeof(*src));
 		return 0;
@@ -236,6 +279,6 @@ int an_map64_merge(struct an_map64 *dst, struct an_map64 *src)
 
 void an_map64_free(struct an_map64 *m)
 {
-	free(m->s);
+	table_free(m->s, m->cap, sizeof(*m->s));
 	memset(m, 0, sizeof(*m));
 }
