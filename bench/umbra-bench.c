@@ -478,6 +478,8 @@ make_worker(struct umbra_spsc *ring)
 	c.active_ns = c.idle_ns * 5;
 	c.ring = ring;
 	c.backpressure = 0;
+	/* as the engine does live: steady state, not first-touch page faults */
+	c.prefault = 1;
 	return umbra_worker_create(&c);
 }
 

@@ -48,7 +48,7 @@ fmix64(uint64_t x)
 
 /* Large tables want huge pages: ask for transparent ones, fall back. */
 static void *
-table_alloc(size_t size)
+table_alloc(size_t size, int prefault)
 {
 	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -57,6 +57,13 @@ table_alloc(size_t size)
 		return NULL;
 	if (size >= (2u << 20))
 		(void)madvise(p, size, MADV_HUGEPAGE);
+	if (prefault && madvise(p, size, MADV_POPULATE_WRITE) != 0) {
+		size_t off;
+
+		/* kernels before 5.14: a store per page */
+		for (off = 0; off < size; off += 4096)
+			((volatile char *)p)[off] = 0;
+	}
 	return p;
 }
 
@@ -88,8 +95,8 @@ umbra_flow_table_create(const struct umbra_flow_table_conf *conf)
 	ft->capacity = conf->capacity;
 	ft->buckets_size = nb * sizeof(struct bucket);
 	ft->entries_size = (size_t)conf->capacity * sizeof(struct umbra_flow_entry);
-	ft->buckets = table_alloc(ft->buckets_size);
-	ft->entries = table_alloc(ft->entries_size);
+	ft->buckets = table_alloc(ft->buckets_size, conf->prefault);
+	ft->entries = table_alloc(ft->entries_size, conf->prefault);
 	ft->free_stack = malloc((size_t)conf->capacity * sizeof(uint32_t));
 	if (ft->buckets == NULL || ft->entries == NULL || ft->free_stack == NULL) {
 		umbra_flow_table_free(ft);
@@ -401,8 +408,9 @@ umbra_flow_lookup_bulk(struct umbra_flow_table *ft,
 		__builtin_prefetch(&ft->buckets[b1_of(ft, h)]);
 		__builtin_prefetch(&ft->buckets[b2_of(ft, h)]);
 	}
-	if (ft->nfree > 0)
-		__builtin_prefetch(&ft->entries[ft->free_stack[ft->nfree - 1]], 1);
+	/* darknet flows are mostly new: the entries the inserts will take */
+	for (i = 0; i < n && i < ft->nfree; i++)
+		__builtin_prefetch(&ft->entries[ft->free_stack[ft->nfree - 1 - i]], 1);
 	/* pass 2: prefetch the entries whose signature matches */
 	for (i = 0; i < n; i++) {
 		const struct bucket *b = &ft->buckets[b1_of(ft, hs[i])];

@@ -51,6 +51,12 @@ struct umbra_flow_table_conf {
 	umbra_flow_emit_fn emit; /* where finished records go */
 	void *emit_arg;
 	uint64_t seed;           /* hash seed; 0 = random (tests fix it) */
+	/*
+	 * Fault every page of the table in at creation: live capture, where
+	 * a page fault on the first packets of a flood is a burst of missed
+	 * packets. Replay leaves it 0 and faults pages as flows come.
+	 */
+	int prefault;
 };
 
 struct umbra_flow_table_stats {

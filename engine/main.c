@@ -462,6 +462,8 @@ main(int argc, char **argv)
 		wcf.lcore = i;
 		/* replay: date the records for the writer every 100 ms of capture */
 		wcf.mark_ns = clock_kind == UMBRA_CLOCK_PCAP_US ? 100000000ull : 0;
+		/* live: no page fault when the first flood arrives */
+		wcf.prefault = clock_kind != UMBRA_CLOCK_PCAP_US;
 		lcs[i].w = rings[i] != NULL ? umbra_worker_create(&wcf) : NULL;
 		lcs[i].scratch = malloc((size_t)cfg.burst * 65600);
 		if (lcs[i].w == NULL || lcs[i].scratch == NULL) {

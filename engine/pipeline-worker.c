@@ -124,6 +124,7 @@ umbra_worker_create(const struct umbra_worker_conf *conf)
 	fc.active_ns = conf->active_ns;
 	fc.emit = emit_record;
 	fc.emit_arg = w;
+	fc.prefault = conf->prefault;
 	w->ft = w->cnt != NULL ? umbra_flow_table_create(&fc) : NULL;
 	if (w->ft != NULL && conf->classify != NULL) {
 		int rc = umbra_classify_lcore_init(conf->classify, conf->lcore, &w->cls);

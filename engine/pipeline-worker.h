@@ -49,6 +49,7 @@ struct umbra_worker_conf {
 	 */
 	struct umbra_classify *classify;
 	unsigned lcore;
+	int prefault; /* fault the flow table in at creation (live capture) */
 };
 
 /* A ring entry that is a clock mark, not a flow record. */

@@ -351,6 +351,53 @@ test_flush_all(void **state)
 	umbra_flow_table_free(ft);
 }
 
+/*
+ * A small table under many more keys than it holds, with sweeps between
+ * bursts: capacity and bucket evictions and idle expiry all happen, and
+ * still every packet is in exactly one record and the flush finds every
+ * live flow once.
+ */
+static void
+test_small_table_churn(void **state)
+{
+	struct sink s;
+	const unsigned cap = 64;
+	struct umbra_flow_table *ft = make(&s, cap, 5 * SEC, 900 * SEC);
+	struct umbra_flow_table_stats st;
+	struct umbra_flow_key keys[32];
+	struct umbra_flow_entry *e[32];
+	uint8_t c[32];
+	uint64_t pkts = 0, t = SEC;
+	unsigned i, j;
+
+	(void)state;
+	srand(11);
+	for (i = 0; i < 20000; i++) {
+		for (j = 0; j < 32; j++)
+			keys[j] = key4((uint32_t)rand() % 400, 9, 1, 2, 6);
+		t += SEC / 50;
+		umbra_flow_lookup_bulk(ft, keys, NULL, 32, t, e, c);
+		for (j = 0; j < 32; j++) {
+			if (e[j] == NULL)
+				continue;
+			e[j]->rec.packets++;
+			if (t > e[j]->rec.last_ns)
+				e[j]->rec.last_ns = t;
+			pkts++;
+		}
+		if (i % 7 == 0)
+			umbra_flow_expire(ft, t, 16);
+		assert_true(umbra_flow_table_active(ft) <= cap);
+	}
+	umbra_flow_table_stats(ft, &st);
+	assert_true(st.evicted_bucket > 256);
+	assert_true(st.evicted_capacity > 1000);
+	assert_int_equal(umbra_flow_flush_all(ft, UMBRA_END_SHUTDOWN), st.active);
+	assert_int_equal(umbra_flow_table_active(ft), 0);
+	assert_int_equal(s.packets, pkts);
+	umbra_flow_table_free(ft);
+}
+
 int
 main(void)
 {
@@ -365,6 +412,7 @@ main(void)
 		cmocka_unit_test(test_capacity_eviction),
 		cmocka_unit_test(test_many_flows_all_accounted),
 		cmocka_unit_test(test_flush_all),
+		cmocka_unit_test(test_small_table_churn),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
