@@ -15,7 +15,8 @@ REQUIRED = ["bench", "tsc_hz", "dpdk_version", "hugepages", "page_size", "burst"
             "loss", "darknet_packets", "exported_packets", "records"]
 failed = 0
 with tempfile.TemporaryDirectory() as out:
-    for feed in (["--feed", "mem"], ["--feed", "ring", "--ndr", "--trial-ms", "50"]):
+    for feed in (["--feed", "mem"], ["--feed", "ring", "--ndr", "--trial-ms", "50"],
+                 ["--feed", "mem", "--no-hyperscan"]):
         cmd = [bench, *feed, "--packets", "300000", "--flows", "20000", "--out", out]
         print("+", " ".join(cmd), flush=True)
         r = subprocess.run(cmd, capture_output=True, text=True, timeout=240)
@@ -39,6 +40,28 @@ with tempfile.TemporaryDirectory() as out:
         if feed[1] == "ring":
             missing += [k for k in ("ndr_mpps", "pdr_0_5pct_mpps", "generator_ceiling_mpps")
                         if k not in j]
+        mix = j.get("mix", {})
+        missing += ["mix." + k for k in ("classify", "hyperscan") if k not in mix]
+        hs = j.get("hyperscan")
+        if mix.get("hyperscan") != ("--no-hyperscan" not in feed):
+            print("mix.hyperscan is %s for %s" % (mix.get("hyperscan"), feed))
+            failed += 1
+        if mix.get("hyperscan"):
+            if not isinstance(hs, dict) or "scans" not in hs:
+                missing.append("hyperscan.scans")
+            elif feed[1] == "mem":
+                missing += ["hyperscan." + k for k in
+                            ("payload_packets", "cycles_per_packet_without", "share_of_cycles")
+                            if k not in hs]
+                # Hyperscan is called only for packets that carry payload,
+                # and the default rules cover the mix's UDP probes
+                if not 0 < hs.get("scans", 0) <= hs.get("payload_packets", 0):
+                    print("hyperscan scans %s, payload packets %s" %
+                          (hs.get("scans"), hs.get("payload_packets")))
+                    failed += 1
+        elif hs is not None:
+            print("a hyperscan object without Hyperscan:", hs)
+            failed += 1
         if missing:
             print("missing fields:", missing)
             failed += 1
@@ -51,5 +74,6 @@ with tempfile.TemporaryDirectory() as out:
             print("cycle counts must be positive:", j["cycles_per_packet"],
                   j["baseline_cycles_per_packet"])
             failed += 1
-        print(feed[1], "ok:", {k: j[k] for k in ("cycles_per_packet", "baseline_cycles_per_packet", "ratio")})
+        print(" ".join(feed[1:]), "ok:", {k: j[k] for k in ("cycles_per_packet", "baseline_cycles_per_packet", "ratio")},
+              "hyperscan:", hs)
 sys.exit(1 if failed else 0)

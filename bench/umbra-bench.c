@@ -41,6 +41,7 @@
 #include <rte_version.h>
 
 #include "bench-mix.h"
+#include "classify.h"
 #include "filter-darknet.h"
 #include "flow-table.h"
 #include "parse-pkt.h"
@@ -69,16 +70,22 @@ struct opts {
 	double sim_ns;      /* simulated ns between packets (mem feed) */
 	uint64_t seed;
 	int stages;
+	int classify;       /* the classifier registry: tags, p0f, signatures */
+	int hyperscan;      /* payload signatures among them */
+	const char *rules;  /* NULL: the installed default, else the source tree's */
+	const char *p0f;    /* NULL: /etc/p0f/p0f.fp */
 };
 
 static struct opts o = {
 	.packets = 20000000, .flows = 1000000, .sources = 200000, .ppf = 1.5,
 	.payload = 0.1, .ipv6 = 0.05, .dark = 0.97, .burst = 32, .feed = FEED_MEM,
 	.dump = 1, .out = "/tmp/umbra-bench-out", .runs = 1, .trial_ms = 1000,
-	.sim_ns = 100, .seed = 1, .stages = 1,
+	.sim_ns = 100, .seed = 1, .stages = 1, .classify = 1, .hyperscan = 1,
 };
 
 static struct umbra_darknet dn;
+/* index of the payload plugin's "payload.scanned" counter, or -1 */
+static int cnt_scanned = -1;
 
 /* ---- writer thread ------------------------------------------------------ */
 
@@ -172,6 +179,7 @@ struct run_result {
 	uint64_t records, records_dropped, ring_drop_packets;
 	uint64_t darknet, exported_packets;
 	uint64_t missed, nombuf;
+	uint64_t hs_scans, payload_packets;
 };
 
 struct worker_arg {
@@ -336,7 +344,11 @@ generator(void *arg)
 
 struct stages {
 	double parse, filter, classify, flow, emit;
+	double hyperscan; /* < 0: not measured (no signatures) */
 };
+
+/* the registry the pipeline runs with (NULL: --no-classify) */
+static struct umbra_classify *bench_cl;
 
 static void
 noop_emit(void *arg, struct umbra_flow_record *r)
@@ -354,7 +366,8 @@ measure_stages(const uint8_t *frames, const uint32_t *len, uint32_t n, struct st
 	uint8_t created[UMBRA_BURST_MAX];
 	struct umbra_flow_table_conf fc = { .capacity = o.flows * 2,
 					    .idle_ns = (uint64_t)(o.sim_ns * o.flows * o.ppf),
-					    .active_ns = UINT64_MAX / 2, .emit = noop_emit };
+					    .active_ns = UINT64_MAX / 2, .emit = noop_emit,
+					    .prefault = 1 /* as the pipeline's */ };
 	struct umbra_flow_table *ft = umbra_flow_table_create(&fc);
 	struct umbra_spsc *ring = umbra_spsc_create(4096);
 	struct umbra_flow_record rec;
@@ -381,6 +394,25 @@ measure_stages(const uint8_t *frames, const uint32_t *len, uint32_t n, struct st
 	for (i = 0; i < n; i++)
 		sink += umbra_classify_packet(&p[i]);
 	st->classify = (double)(rte_rdtsc() - t0) / n;
+	/* signatures: every darknet payload (capped as the plugin caps it) */
+	st->hyperscan = -1;
+	if (bench_cl != NULL && umbra_classify_hs(bench_cl) != NULL) {
+		const struct umbra_hs *hs = umbra_classify_hs(bench_cl);
+		void *scratch = umbra_hs_scratch(hs);
+		uint32_t cap = umbra_classify_payload_bytes(bench_cl);
+		uint16_t idx[16];
+
+		t0 = rte_rdtsc();
+		for (i = 0; i < n && scratch != NULL; i++)
+			if (p[i].payload_len > 0 && p[i].payload != NULL &&
+			    umbra_darknet_match(&dn, p[i].family, p[i].dst, &sensor))
+				sink += (uint64_t)umbra_hs_scan(hs, scratch, p[i].payload,
+						p[i].payload_len < cap ? p[i].payload_len : cap,
+						p[i].proto, p[i].dport, idx, 16);
+		if (scratch != NULL)
+			st->hyperscan = (double)(rte_rdtsc() - t0) / n;
+		umbra_hs_scratch_free(scratch);
+	}
 	for (i = 0; i < n; i++) {
 		struct umbra_flow_key *k = &keys[nk];
 		unsigned al = p[i].family == 4 ? 4 : 16;
@@ -463,8 +495,88 @@ measure_writer(const struct umbra_flow_record *recs, uint64_t n, double *rps, do
 
 /* ---- run orchestration ------------------------------------------------------ */
 
+#ifndef UMBRA_BENCH_RULES
+#define UMBRA_BENCH_RULES "rules/default.rules"
+#endif
+
+/*
+ * The engine's classifier registry (tags, p0f, payload signatures), and,
+ * with Hyperscan on, the same without signatures (an empty rules file)
+ * for Hyperscan's share of the cycles.
+ */
+static int
+make_classify(struct umbra_classify **cl, struct umbra_classify **nohs)
+{
+	struct umbra_classify_conf cc;
+	char err[512];
+
+	memset(&cc, 0, sizeof(cc));
+	cc.darknet = &dn;
+	cc.p0f_path = o.p0f;
+	cc.rules_path = o.rules;
+	if (!o.hyperscan)
+		cc.rules_path = "/dev/null";
+	else if (cc.rules_path == NULL && access(UMBRA_RULES_DEFAULT, R_OK) != 0)
+		cc.rules_path = UMBRA_BENCH_RULES; /* not installed: the source tree's */
+	*cl = umbra_classify_create(&cc, err, sizeof(err));
+	if (*cl == NULL) {
+		fprintf(stderr, "umbra-bench: classifiers: %s\n", err);
+		return -1;
+	}
+	for (unsigned i = 0; i < umbra_classify_ncounters(*cl); i++)
+		if (!strcmp(umbra_classify_counter_name(*cl, i), "payload.scanned"))
+			cnt_scanned = (int)i;
+	if (!o.hyperscan)
+		return 0;
+	cc.rules_path = "/dev/null";
+	cc.quiet = 1;
+	*nohs = umbra_classify_create(&cc, err, sizeof(err));
+	if (*nohs == NULL) {
+		fprintf(stderr, "umbra-bench: classifiers without signatures: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * pay[k]: how many of frames 0..k-1 are darknet packets with payload (the
+ * mem feed replays the frames in this order, round after round, each pass
+ * starting where the one before stopped).
+ */
+static uint64_t *
+payload_prefix(const uint8_t *frames, const uint32_t *len, uint32_t n)
+{
+	uint64_t *pay = malloc(sizeof(*pay) * ((size_t)n + 1));
+	struct umbra_pkt p;
+	uint32_t i, sensor;
+
+	if (pay == NULL)
+		return NULL;
+	pay[0] = 0;
+	for (i = 0; i < n; i++) {
+		int yes = umbra_parse(frames + (size_t)i * MIX_STRIDE, len[i], UMBRA_LINK_ETHERNET,
+				      &p) == UMBRA_PARSE_OK &&
+			  umbra_darknet_match(&dn, p.family, p.dst, &sensor) && p.payload_len > 0;
+
+		pay[i + 1] = pay[i] + (uint64_t)yes;
+	}
+	return pay;
+}
+
+/* darknet packets with payload among frames off, off+1, ... (n, cyclic) */
+static uint64_t
+payload_count(const uint64_t *pay, uint32_t nf, uint64_t off, uint64_t n)
+{
+	uint64_t s = off % nf, c = n / nf * pay[nf];
+
+	n %= nf;
+	if (s + n <= nf)
+		return c + pay[s + n] - pay[s];
+	return c + pay[nf] - pay[s] + pay[s + n - nf];
+}
+
 static struct umbra_worker *
-make_worker(struct umbra_spsc *ring)
+make_worker(struct umbra_spsc *ring, struct umbra_classify *cl)
 {
 	struct umbra_worker_conf c;
 
@@ -478,6 +590,8 @@ make_worker(struct umbra_spsc *ring)
 	c.active_ns = c.idle_ns * 5;
 	c.ring = ring;
 	c.backpressure = 0;
+	c.classify = cl;
+	c.lcore = 0;
 	/* as the engine does live: steady state, not first-touch page faults */
 	c.prefault = 1;
 	return umbra_worker_create(&c);
@@ -538,13 +652,15 @@ fill_result(struct worker_arg *a, struct writer *wr)
 	a->r.ring_drop_packets = c->records_dropped_packets;
 	a->r.darknet = c->darknet_packets;
 	a->r.exported_packets = c->exported_packets;
+	if (cnt_scanned >= 0)
+		a->r.hs_scans = c->cls[cnt_scanned];
 	a->r.records = wr != NULL ? wr->records : 0;
 }
 
 static void
 json_run(FILE *f, const char *kind, const struct run_result *base, const struct run_result *u,
-	 const struct stages *st, double wrps, double wbpr, const struct gen_arg *g, double ndr,
-	 double pdr, double ceiling)
+	 const struct run_result *nohs, const struct stages *st, double wrps, double wbpr,
+	 const struct gen_arg *g, double ndr, double pdr, double ceiling)
 {
 	double secs = (double)u->tsc / (double)rte_get_tsc_hz();
 
@@ -555,19 +671,37 @@ json_run(FILE *f, const char *kind, const struct run_result *base, const struct 
 		o.burst);
 	fprintf(f, "\"mix\":{\"description\":\"%s\",\"packets\":%" PRIu64 ",\"live_flows\":%u,"
 		"\"sources\":%u,\"packets_per_flow\":%.2f,\"payload_share\":%.3f,\"ipv6_share\":%.3f,"
-		"\"darknet_share\":%.3f,\"classify\":true,\"hyperscan\":false,\"seed\":%" PRIu64 "},",
+		"\"darknet_share\":%.3f,\"classify\":%s,\"hyperscan\":%s,\"seed\":%" PRIu64 "},",
 		mix_describe(), u->packets, o.flows, o.sources, o.ppf, o.payload, o.ipv6, o.dark,
-		o.seed);
+		o.classify ? "true" : "false", o.classify && o.hyperscan ? "true" : "false", o.seed);
 	fprintf(f, "\"mpps_per_worker\":%.3f,\"cycles_per_packet\":%.1f,", u->mpps,
 		u->cycles_per_packet);
 	fprintf(f, "\"stage_cycles_per_packet\":{\"parse\":%.1f,\"filter\":%.1f,\"classify\":%.1f,"
-		"\"flow\":%.1f,\"emit\":%.1f,\"measured\":\"isolated, same functions\"},",
+		"\"flow\":%.1f,\"emit\":%.1f,",
 		st->parse, st->filter, st->classify, st->flow, st->emit);
+	if (st->hyperscan >= 0)
+		fprintf(f, "\"hyperscan\":%.1f,", st->hyperscan);
+	fprintf(f, "\"measured\":\"isolated, same functions\"},");
 	fprintf(f, "\"baseline_cycles_per_packet\":%.1f,\"ratio\":%.2f,", base->cycles_per_packet,
 		base->cycles_per_packet > 0 ? u->cycles_per_packet / base->cycles_per_packet : 0);
 	fprintf(f, "\"flow_inserts_per_s\":%.0f,\"flow_lookups_per_s\":%.0f,\"flows_active_end\":%" PRIu64 ",",
 		secs > 0 ? (double)u->inserts / secs : 0, secs > 0 ? (double)u->lookups / secs : 0,
 		u->flows_active_end);
+	if (o.classify && o.hyperscan) {
+		/* its share: the same pipeline without signatures, same packets */
+		fprintf(f, "\"hyperscan\":{\"scans\":%" PRIu64 ",\"packets\":%" PRIu64,
+			u->hs_scans, u->packets);
+		if (st->hyperscan >= 0 && u->cycles_per_packet > 0)
+			fprintf(f, ",\"stage_share_of_cycles\":%.3f",
+				st->hyperscan / u->cycles_per_packet);
+		if (o.feed == FEED_MEM) /* known only where every packet is known */
+			fprintf(f, ",\"payload_packets\":%" PRIu64, u->payload_packets);
+		if (nohs != NULL && nohs->cycles_per_packet > 0)
+			fprintf(f, ",\"cycles_per_packet_without\":%.1f,\"share_of_cycles\":%.3f",
+				nohs->cycles_per_packet,
+				(u->cycles_per_packet - nohs->cycles_per_packet) / u->cycles_per_packet);
+		fprintf(f, "},");
+	}
 	fprintf(f, "\"writer_records_per_s\":%.0f,\"writer_bytes_per_record\":%.2f,", wrps, wbpr);
 	fprintf(f, "\"loss\":{\"rx_missed\":%" PRIu64 ",\"rx_nombuf\":%" PRIu64 ",\"ring_drops\":%" PRIu64
 		",\"ring_drop_packets\":%" PRIu64 "},",
@@ -589,7 +723,8 @@ usage(const char *msg, const char *val)
 		"usage: umbra-bench [EAL options --] [--feed mem|ring|pcap] [--pcap FILE]\n"
 		"  [--packets N] [--flows N] [--sources N] [--ppf X] [--payload-share X]\n"
 		"  [--ipv6-share X] [--burst N] [--writer dump|null] [--out DIR] [--runs N]\n"
-		"  [--ndr] [--trial-ms N] [--seed N] [--no-stages]\n",
+		"  [--ndr] [--trial-ms N] [--seed N] [--no-stages]\n"
+		"  [--no-classify] [--no-hyperscan] [--rules FILE] [--p0f FILE]\n",
 		msg, val ? ": " : "", val ? val : "");
 	return 2;
 }
@@ -604,6 +739,8 @@ parse_opts(int argc, char **argv)
 		{ "burst", 1, NULL, 'b' },   { "writer", 1, NULL, 'w' }, { "out", 1, NULL, 'o' },
 		{ "runs", 1, NULL, 'r' },    { "ndr", 0, NULL, 'N' },    { "trial-ms", 1, NULL, 't' },
 		{ "seed", 1, NULL, 'S' },    { "no-stages", 0, NULL, 'x' }, { "help", 0, NULL, 'h' },
+		{ "no-classify", 0, NULL, 'C' }, { "no-hyperscan", 0, NULL, 'H' },
+		{ "rules", 1, NULL, 'R' },   { "p0f", 1, NULL, 'Q' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -694,6 +831,18 @@ parse_opts(int argc, char **argv)
 			break;
 		case 'x':
 			o.stages = 0;
+			break;
+		case 'C':
+			o.classify = 0;
+			break;
+		case 'H':
+			o.hyperscan = 0;
+			break;
+		case 'R':
+			o.rules = optarg;
+			break;
+		case 'Q':
+			o.p0f = optarg;
 			break;
 		case 'h':
 			usage("help", NULL);
@@ -786,6 +935,8 @@ main(int argc, char **argv)
 	struct mix_conf mc;
 	struct stages st;
 	unsigned run;
+	struct umbra_classify *cl = NULL, *cl_nohs = NULL;
+	uint64_t *pay;
 
 	for (sep = 1; sep < argc && strcmp(argv[sep], "--") != 0; sep++)
 		;
@@ -824,6 +975,11 @@ main(int argc, char **argv)
 	umbra_darknet_init(&dn);
 	umbra_darknet_add(&dn, MIX_DARKNET4);
 	umbra_darknet_add(&dn, MIX_DARKNET6);
+	if (o.classify) {
+		if (make_classify(&cl, &cl_nohs) != 0)
+			return 1;
+		bench_cl = cl;
+	}
 
 	frames = malloc((size_t)nframes * MIX_STRIDE);
 	lens = malloc(sizeof(*lens) * nframes);
@@ -842,11 +998,14 @@ main(int argc, char **argv)
 	memset(&st, 0, sizeof(st));
 	if (o.stages)
 		measure_stages(frames, lens, nframes, &st);
+	pay = payload_prefix(frames, lens, nframes);
+	if (pay == NULL)
+		return 1;
 
 	for (run = 0; run < o.runs; run++) {
 		struct umbra_spsc *ring = umbra_spsc_create(1u << 16);
 		struct writer wr;
-		struct worker_arg base, u;
+		struct worker_arg base, u, init, nohs;
 		struct gen_arg g;
 		struct rte_mempool *pool = NULL;
 		struct rte_ring *src = NULL, *rxr = NULL;
@@ -951,7 +1110,8 @@ main(int argc, char **argv)
 		fill_result(&base, NULL);
 
 		/* 2. the pipeline on the same packets from the same source */
-		u.w = make_worker(ring);
+		init = u;
+		u.w = make_worker(ring, cl);
 		if (u.w == NULL) {
 			fprintf(stderr, "umbra-bench: cannot create the worker (%u flows)\n", o.flows);
 			return 1;
@@ -987,6 +1147,40 @@ main(int argc, char **argv)
 			umbra_dump_writer_close(wr.dw, NULL);
 		wr.dw = NULL; /* NDR trials below drain to nowhere */
 		fill_result(&u, &wr);
+		/* the baseline went through base.r.packets frames of the ring first */
+		if (o.feed == FEED_MEM)
+			u.r.payload_packets = payload_count(pay, nframes, base.r.packets, u.r.packets);
+
+		/* 2b. the same without payload signatures: Hyperscan's share */
+		memset(&nohs, 0, sizeof(nohs));
+		if (cl_nohs != NULL && o.feed == FEED_MEM) {
+			struct umbra_spsc *ring2 = umbra_spsc_create(1u << 16);
+			struct writer wr2;
+
+			memset(&wr2, 0, sizeof(wr2));
+			nohs = init;
+			nohs.w = ring2 != NULL ? make_worker(ring2, cl_nohs) : NULL;
+			if (nohs.w != NULL) {
+				wr2.ring = ring2;
+				if (o.dump) {
+					char dir[256];
+
+					snprintf(dir, sizeof(dir), "%s/run%u-nohs", o.out, run);
+					wr2.dw = open_dump(dir);
+				}
+				pthread_create(&wr2.t, NULL, writer_main, &wr2);
+				rte_eal_remote_launch(worker_mem, &nohs, wl);
+				wait_lcore(wl);
+				umbra_worker_drain(nohs.w);
+				wr2.stop = 1;
+				pthread_join(wr2.t, NULL);
+				if (wr2.dw != NULL)
+					umbra_dump_writer_close(wr2.dw, NULL);
+				fill_result(&nohs, &wr2);
+				umbra_worker_free(nohs.w);
+			}
+			umbra_spsc_free(ring2);
+		}
 
 		/* 3. NDR: highest offered rate with zero loss, binary search */
 		if (o.ndr && o.feed == FEED_RING) {
@@ -1027,8 +1221,8 @@ main(int argc, char **argv)
 		}
 		measure_writer(wr.sample, wr.nsample, &wrps, &wbpr);
 		json_run(stdout, o.feed == FEED_MEM ? "mem" : o.feed == FEED_RING ? "ring" : "pcap",
-			 &base.r, &u.r, &st, wrps, wbpr, o.feed == FEED_RING ? &g : NULL, ndr, pdr,
-			 ceiling);
+			 &base.r, &u.r, nohs.r.packets ? &nohs.r : NULL, &st, wrps, wbpr,
+			 o.feed == FEED_RING ? &g : NULL, ndr, pdr, ceiling);
 		umbra_worker_free(u.w);
 		umbra_spsc_free(ring);
 		free(wr.sample);
@@ -1046,6 +1240,9 @@ main(int argc, char **argv)
 	}
 	free(frames);
 	free(lens);
+	free(pay);
+	umbra_classify_free(cl);
+	umbra_classify_free(cl_nohs);
 	rte_eal_cleanup();
 	return 0;
 }

@@ -489,19 +489,26 @@ static uint8_t *emit_col(struct umbra_codec *c, unsigned k, uint8_t *p, unsigned
 	default:
 		break;
 	}
-	for (unsigned i = 0; i < n; i++) {
-		const struct umbra_flow_record *r = &srt[i];
-		switch (k) {
-		case K_SPORT: v[i] = r->sport; break;
-		case K_DPORT: v[i] = r->dport; break;
-		case K_PKTS: v[i] = r->packets; break;
-		case K_BYTES: v[i] = r->bytes; break;
-		case K_TTL: v[i] = r->ttl_min; break;
-		case K_IPID: v[i] = r->ip_id; break;
-		case K_WIN: v[i] = r->syn_window; break;
-		default: v[i] = c->prof_idx[i]; break; /* K_PROF */
-		}
+	/* one loop per column, not a switch per value */
+#define FIELD_COL(field)                                   \
+	do {                                               \
+		for (unsigned i = 0; i < n; i++)           \
+			v[i] = srt[i].field;               \
+	} while (0)
+	switch (k) {
+	case K_SPORT: FIELD_COL(sport); break;
+	case K_DPORT: FIELD_COL(dport); break;
+	case K_PKTS: FIELD_COL(packets); break;
+	case K_BYTES: FIELD_COL(bytes); break;
+	case K_TTL: FIELD_COL(ttl_min); break;
+	case K_IPID: FIELD_COL(ip_id); break;
+	case K_WIN: FIELD_COL(syn_window); break;
+	default: /* K_PROF */
+		for (unsigned i = 0; i < n; i++)
+			v[i] = c->prof_idx[i];
+		break;
 	}
+#undef FIELD_COL
 	return put_col(p, v, n);
 }
 
@@ -537,6 +544,13 @@ size_t umbra_codec_encode(struct umbra_codec *c,
 	/* one gather, then every column pass is sequential */
 	const struct umbra_flow_record *srt = c->srt;
 	for (unsigned i = 0; i < n; i++) {
+		/* the block is larger than L2: fetch the records ahead */
+		if (i + 8 < n) {
+			const char *a = (const char *)&recs[c->perm[i + 8]];
+			__builtin_prefetch(a);
+			__builtin_prefetch(a + 64);
+			__builtin_prefetch(a + sizeof(*recs) - 1);
+		}
 		c->srt[i] = recs[c->perm[i]];
 		c->sk[i] = c->skey[c->perm[i]];
 	}
