@@ -657,6 +657,22 @@ fill_result(struct worker_arg *a, struct writer *wr)
 	a->r.records = wr != NULL ? wr->records : 0;
 }
 
+/*
+ * After a pass: flush the worker's flows, stop the writer thread, close
+ * its dump (the writer then drains to nowhere), and take the results.
+ */
+static void
+finish_pass(struct worker_arg *a, struct writer *wr)
+{
+	umbra_worker_drain(a->w);
+	wr->stop = 1;
+	pthread_join(wr->t, NULL);
+	if (wr->dw != NULL)
+		umbra_dump_writer_close(wr->dw, NULL);
+	wr->dw = NULL;
+	fill_result(a, wr);
+}
+
 static void
 json_run(FILE *f, const char *kind, const struct run_result *base, const struct run_result *u,
 	 const struct run_result *nohs, const struct stages *st, double wrps, double wbpr,
@@ -1140,13 +1156,7 @@ main(int argc, char **argv)
 			rte_eal_remote_launch(worker_port, &u, wl);
 			wait_lcore(wl);
 		}
-		umbra_worker_drain(u.w);
-		wr.stop = 1;
-		pthread_join(wr.t, NULL);
-		if (wr.dw != NULL)
-			umbra_dump_writer_close(wr.dw, NULL);
-		wr.dw = NULL; /* NDR trials below drain to nowhere */
-		fill_result(&u, &wr);
+		finish_pass(&u, &wr); /* NDR trials below drain to nowhere */
 		/* the baseline went through base.r.packets frames of the ring first */
 		if (o.feed == FEED_MEM)
 			u.r.payload_packets = payload_count(pay, nframes, base.r.packets, u.r.packets);
@@ -1171,12 +1181,7 @@ main(int argc, char **argv)
 				pthread_create(&wr2.t, NULL, writer_main, &wr2);
 				rte_eal_remote_launch(worker_mem, &nohs, wl);
 				wait_lcore(wl);
-				umbra_worker_drain(nohs.w);
-				wr2.stop = 1;
-				pthread_join(wr2.t, NULL);
-				if (wr2.dw != NULL)
-					umbra_dump_writer_close(wr2.dw, NULL);
-				fill_result(&nohs, &wr2);
+				finish_pass(&nohs, &wr2);
 				umbra_worker_free(nohs.w);
 			}
 			umbra_spsc_free(ring2);
