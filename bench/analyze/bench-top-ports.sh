@@ -12,8 +12,9 @@
 #    nfpcapd -r reads the same capture into nfcapd files;
 # 3. both sets are repeated K times (--copies, default 8; hard links), so
 #    each tool reads K x its flows from the page cache;
-# 4. each command runs once to warm the cache, then R times (--runs,
-#    default 5); the best wall time of each counts:
+# 4. each command runs once to warm the cache, then the three take turns
+#    R times (--runs, default 5); the best wall time of each counts, and
+#    every run's time and speed-up are printed for the spread:
 #      nfdump -R NFDIR -s dstport -n 10
 #      umbra-analyze top-ports -n 10 --threads 1 DUMPDIR   (one core)
 #      umbra-analyze top-ports -n 10 DUMPDIR               (all cores)
@@ -71,32 +72,40 @@ records=$("$AN" stats --format json "$WORK/u" | "$PY" -c 'import json,sys; print
 size_u=$(( $(du -sb "$WORK/u1" | cut -f1) * COPIES ))
 size_n=$(( $(du -sb "$WORK/n1" | cut -f1) * COPIES ))
 
-# best wall time of R runs, in seconds (after one warm-up run)
-best() {
-	local out=$1 b=999999999999999 t0 t1 i
-	shift
-	"$@" >"$out" 2>&1
-	for i in $(seq 1 "$RUNS"); do
-		t0=$(date +%s%N)
-		"$@" >"$out" 2>&1
-		t1=$(date +%s%N)
-		b=$(( (t1 - t0) < b ? (t1 - t0) : b ))
-	done
-	echo "$b"
-}
+# wall times of R runs in ns, space-separated (after one warm-up run each);
+# the three commands take turns, so that load on the machine hits all alike
 CMD_NF=(nfdump -R "$WORK/n" -s dstport -n 10)
 CMD_U1=("$AN" top-ports -n 10 --threads 1 "$WORK/u")
 CMD_UA=("$AN" top-ports -n 10 "$WORK/u")
-ns_nf=$(best "$WORK/nf.out" "${CMD_NF[@]}")
-ns_u1=$(best "$WORK/u1.out" "${CMD_U1[@]}")
-ns_ua=$(best "$WORK/ua.out" "${CMD_UA[@]}")
+timed() { # out cmd...: prints ns
+	local out=$1 t0 t1
+	shift
+	t0=$(date +%s%N)
+	"$@" >"$out" 2>&1
+	t1=$(date +%s%N)
+	echo $(( t1 - t0 ))
+}
+"${CMD_NF[@]}" >"$WORK/nf.out" 2>&1
+"${CMD_U1[@]}" >"$WORK/u1.out" 2>&1
+"${CMD_UA[@]}" >"$WORK/ua.out" 2>&1
+all_nf= all_u1= all_ua=
+for i in $(seq 1 "$RUNS"); do
+	all_nf="$all_nf $(timed "$WORK/nf.out" "${CMD_NF[@]}")"
+	all_u1="$all_u1 $(timed "$WORK/u1.out" "${CMD_U1[@]}")"
+	all_ua="$all_ua $(timed "$WORK/ua.out" "${CMD_UA[@]}")"
+done
+best() { tr ' ' '\n' <<<"$1" | grep . | sort -n | head -1; }
+ns_nf=$(best "$all_nf")
+ns_u1=$(best "$all_u1")
+ns_ua=$(best "$all_ua")
 flows=$(grep -Eo 'total flows: [0-9]+' "$WORK/nf.out" | grep -Eo '[0-9]+$')
 cores=$(nproc)
 "$PY" - "$records" "$flows" "$ns_nf" "$ns_u1" "$ns_ua" "$cores" "$size_u" "$size_n" "$COPIES" \
-	"${CMD_NF[*]}" "${CMD_U1[*]}" "${CMD_UA[*]}" <<'PYEOF'
-import json, sys
+	"${CMD_NF[*]}" "${CMD_U1[*]}" "${CMD_UA[*]}" "$all_nf" "$all_u1" "$all_ua" <<'PYEOF'
+import json, statistics, sys
 rec, flows, nf, u1, ua, cores, su, sn, copies = (int(x) for x in sys.argv[1:10])
 cmd_nf, cmd_u1, cmd_ua = sys.argv[10:13]
+runs = [[int(x) / 1e9 for x in a.split()] for a in sys.argv[13:16]]
 r = {
     "records": rec, "nfdump_flows": flows, "copies": copies, "cores": cores,
     "umbra_bytes": su, "nfdump_bytes": sn,
@@ -106,6 +115,9 @@ r = {
     "umbra_records_per_s_all": rec / (ua / 1e9),
     "speedup_time": nf / ua,
     "speedup_per_record": (rec / (ua / 1e9)) / (flows / (nf / 1e9)),
+    "runs_s": {"nfdump": runs[0], "umbra_1thread": runs[1], "umbra_all": runs[2]},
+    # speed-up of each run (nfdump's run i over umbra's run i, all cores)
+    "speedup_runs": [a / b for a, b in zip(runs[0], runs[2])],
 }
 print("commands:\n  %s\n  %s\n  %s" % (cmd_nf, cmd_u1, cmd_ua), file=sys.stderr)
 print("umbra dumps %.1f MB (%d records), nfdump files %.1f MB (%d flows), %d cores" %
@@ -114,5 +126,11 @@ print("nfdump -s dstport:          %.3f s  %.2f M flows/s" % (nf / 1e9, r["nfdum
 print("top-ports --threads 1:      %.3f s  %.2f M records/s per core" % (u1 / 1e9, r["umbra_records_per_s_per_core"] / 1e6), file=sys.stderr)
 print("top-ports (all cores):      %.3f s  %.2f M records/s" % (ua / 1e9, r["umbra_records_per_s_all"] / 1e6), file=sys.stderr)
 print("speed-up: %.1fx (time), %.1fx (per record)" % (r["speedup_time"], r["speedup_per_record"]), file=sys.stderr)
+for name, a in zip(("nfdump", "top-ports --threads 1", "top-ports (all cores)"), runs):
+    print("  %-22s runs: %s s (median %.3f)" % (name, " ".join("%.3f" % x for x in a),
+          statistics.median(a)), file=sys.stderr)
+sp = r["speedup_runs"]
+print("  speed-up per run: %s (median %.1fx, range %.1f-%.1fx)" % (
+      " ".join("%.1f" % x for x in sp), statistics.median(sp), min(sp), max(sp)), file=sys.stderr)
 print(json.dumps(r))
 PYEOF
