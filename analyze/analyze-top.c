@@ -118,25 +118,68 @@ static inline int compact(const struct umbra_flow_record *r)
 	return r->family == 4 && memcmp(r->dst + 4, zero, 12) == 0;
 }
 
-void an_top_view(void *tls, const struct an_file *f, const struct umbra_block_view *v)
+/* destinations as dense indices: TCP ports, UDP ports, other protocols */
+#define NDENSE (2 * 65536 + 256)
+static inline size_t dense_of(uint32_t dest)
 {
-	struct top_tls *t = tls;
-	uint32_t pdest[1024], *pd = pdest;
-	uint16_t pmask[1024], *pm = pmask;
+	unsigned p = DEST_PROTO(dest);
+	return p == 6 ? DEST_PORT(dest) : p == 17 ? 65536 + DEST_PORT(dest) : 131072 + p;
+}
+static inline uint32_t dest_of_dense(size_t i)
+{
+	return i < 65536 ? an_dest_of(6, (unsigned)i) :
+	       i < 131072 ? an_dest_of(17, (unsigned)(i - 65536)) :
+			    an_dest_of((unsigned)(i - 131072), 0);
+}
 
+/*
+ * Per profile of a block: what a record's destination index is, base[j] +
+ * (dport & mask[j]): base from the protocol (dest << 16, or the dense
+ * index with dense), mask 0xffff where the protocol has ports. On the
+ * stack for up to 1024 profiles, else allocated; -ENOMEM.
+ */
+struct prof_dest {
+	uint32_t sbase[1024], *base;
+	uint16_t smask[1024], *mask;
+};
+
+static int prof_dest_init(struct prof_dest *d, const struct umbra_block_view *v, int dense)
+{
+	d->base = d->sbase;
+	d->mask = d->smask;
 	if (v->nprofiles > 1024) {
-		pd = malloc(sizeof(*pd) * v->nprofiles);
-		pm = malloc(sizeof(*pm) * v->nprofiles);
-		if (!pd || !pm) {
-			t->nomem = 1;
-			goto out;
-		}
+		d->base = malloc(sizeof(*d->base) * v->nprofiles);
+		d->mask = malloc(sizeof(*d->mask) * v->nprofiles);
+		if (!d->base || !d->mask)
+			return -ENOMEM;
 	}
 	for (uint32_t j = 0; j < v->nprofiles; j++) {
 		unsigned p = v->profiles[j].proto;
-		pd[j] = (uint32_t)p << 16;
-		pm[j] = has_port(p) ? 0xffff : 0;
+		d->base[j] = dense ? (uint32_t)dense_of(an_dest_of(p, 0)) : (uint32_t)p << 16;
+		d->mask[j] = has_port(p) ? 0xffff : 0;
 	}
+	return 0;
+}
+
+static void prof_dest_free(struct prof_dest *d)
+{
+	if (d->base != d->sbase) {
+		free(d->base);
+		free(d->mask);
+	}
+}
+
+void an_top_view(void *tls, const struct an_file *f, const struct umbra_block_view *v)
+{
+	struct top_tls *t = tls;
+	struct prof_dest pdm;
+
+	if (prof_dest_init(&pdm, v, 0) < 0) {
+		t->nomem = 1;
+		goto out;
+	}
+	const uint32_t *pd = pdm.base;
+	const uint16_t *pm = pdm.mask;
 	const uint32_t *dst4 = v->dst4, *pk = v->packets, *pr = v->profile;
 	const uint16_t *dport = v->dport;
 	if (f->engine < 256) {
@@ -181,10 +224,7 @@ void an_top_view(void *tls, const struct an_file *f, const struct umbra_block_vi
 			pk[i]);
 	}
 out:
-	if (pd != pdest) {
-		free(pd);
-		free(pm);
-	}
+	prof_dest_free(&pdm);
 }
 
 void an_top_recs(void *tls, const struct an_file *f, const struct umbra_flow_record *r,
@@ -235,6 +275,135 @@ void an_top_cells_free(struct an_top_cells *c)
 {
 	an_map64_free(&c->v4);
 	an_map_free(&c->gen);
+}
+
+/* ---- totals: the table without --by-sensor or --by-group ---------------- */
+
+/*
+ * Ranked by average packets per sensor over all sensors, the table needs
+ * each destination's total and the set of sensors, not every (sensor,
+ * destination) cell: a dense array indexed by destination (1 MiB, it
+ * stays in L2) and a map of sensors take the place of the cell map that
+ * missed the cache on most records.
+ */
+struct totals_tls {
+	uint64_t *dense; /* NDENSE */
+	struct an_map64 s4; /* compact IPv4 sensors: 1 << 32 | address */
+	struct an_map s16;  /* the others: (address, family) */
+	int nomem;
+};
+
+static void *totals_tls_new(void *ctx)
+{
+	struct totals_tls *t = calloc(1, sizeof(*t));
+	(void)ctx;
+	if (t) {
+		/* written before read: no zero page to copy on write */
+		t->dense = malloc(sizeof(*t->dense) * NDENSE);
+		if (!t->dense) {
+			free(t);
+			return NULL;
+		}
+		memset(t->dense, 0, sizeof(*t->dense) * NDENSE);
+	}
+	return t;
+}
+
+static void totals_sensor16(struct totals_tls *t, const uint8_t *addr, unsigned family,
+			    uint64_t packets)
+{
+	struct an_key k;
+	memcpy(&k.a, addr, 8);
+	memcpy(&k.b, addr + 8, 8);
+	k.c = family;
+	uint64_t *v = an_map_get(&t->s16, &k);
+	if (v)
+		*v += packets;
+	else
+		t->nomem = 1;
+}
+
+static void totals_view(void *tls, const struct an_file *f, const struct umbra_block_view *v)
+{
+	struct totals_tls *t = tls;
+	struct prof_dest pdm;
+	(void)f;
+
+	if (prof_dest_init(&pdm, v, 1) < 0) {
+		t->nomem = 1;
+		goto out;
+	}
+	const uint32_t *pb = pdm.base;
+	const uint16_t *pm = pdm.mask;
+	uint64_t *dense = t->dense, last = 0, *lastv = NULL;
+	const uint32_t *dst4 = v->dst4, *pk = v->packets, *pr = v->profile;
+	const uint16_t *dport = v->dport;
+	for (uint32_t i = 0; i < v->n4; i++) {
+		uint32_t j = pr[i];
+		uint64_t key = (uint64_t)1 << 32 | dst4[i];
+		dense[pb[j] + (dport[i] & pm[j])] += pk[i];
+		if (key != last) {
+			lastv = an_map64_get(&t->s4, key);
+			if (!lastv) {
+				t->nomem = 1;
+				goto out;
+			}
+			last = key;
+		}
+		*lastv += pk[i];
+	}
+	for (uint32_t i = v->n4; i < v->n; i++) {
+		uint32_t j = pr[i];
+		dense[pb[j] + (dport[i] & pm[j])] += pk[i];
+		totals_sensor16(t, v->dst16 + 16 * (size_t)(i - v->n4),
+				v->profiles[j].family == 6 ? 6 : 4, pk[i]);
+	}
+out:
+	prof_dest_free(&pdm);
+}
+
+static void totals_recs(void *tls, const struct an_file *f, const struct umbra_flow_record *r,
+			size_t n)
+{
+	struct totals_tls *t = tls;
+	(void)f;
+	for (size_t i = 0; i < n; i++, r++) {
+		t->dense[dense_of(an_dest_of(r->proto, r->dport))] += r->packets;
+		if (compact(r)) {
+			uint64_t *v = an_map64_get(&t->s4, (uint64_t)1 << 32 | umbra_get32be(r->dst));
+			if (v)
+				*v += r->packets;
+			else
+				t->nomem = 1;
+		} else {
+			totals_sensor16(t, r->dst, (unsigned)an_fam(r), r->packets);
+		}
+	}
+}
+
+static void totals_free(struct totals_tls *t)
+{
+	free(t->dense);
+	an_map64_free(&t->s4);
+	an_map_free(&t->s16);
+}
+
+static int totals_merge(void *ctx, void *tls)
+{
+	struct totals_tls *into = ctx, *t = tls;
+	int rc = t->nomem ? -ENOMEM : 0;
+	if (!into->dense) {
+		into->dense = t->dense;
+		t->dense = NULL;
+	} else {
+		for (size_t i = 0; i < NDENSE; i++)
+			into->dense[i] += t->dense[i];
+	}
+	if (an_map64_merge(&into->s4, &t->s4) < 0 || an_map_absorb(&into->s16, &t->s16, 0) < 0)
+		rc = -ENOMEM;
+	totals_free(t);
+	free(t);
+	return rc;
 }
 
 /* ---- tables ----------------------------------------------------------- */
@@ -327,20 +496,6 @@ static void select_top(struct an_top_row *r, size_t *n, size_t keep)
 		*n = keep;
 	}
 	an_qsort(r, *n, sizeof(*r), an_top_cmp_row);
-}
-
-/* destinations as dense indices: TCP ports, UDP ports, other protocols */
-#define NDENSE (2 * 65536 + 256)
-static inline size_t dense_of(uint32_t dest)
-{
-	unsigned p = DEST_PROTO(dest);
-	return p == 6 ? DEST_PORT(dest) : p == 17 ? 65536 + DEST_PORT(dest) : 131072 + p;
-}
-static inline uint32_t dest_of_dense(size_t i)
-{
-	return i < 65536 ? an_dest_of(6, (unsigned)i) :
-	       i < 131072 ? an_dest_of(17, (unsigned)(i - 65536)) :
-			    an_dest_of((unsigned)(i - 131072), 0);
 }
 
 /* rows of a dense array, by packets */
@@ -582,6 +737,18 @@ out:
 	return rc;
 }
 
+/* the table of all sensors: t->all only */
+static int totals_build(struct an_top_result *t, const struct totals_tls *tot, size_t keep)
+{
+	memset(t, 0, sizeof(*t));
+	t->all.sensors = tot->s4.n + tot->s16.n;
+	if (!tot->dense)
+		return 0; /* no records */
+	for (size_t i = 0; i < NDENSE; i++)
+		t->all.packets += tot->dense[i];
+	return rows_of_dense(&t->all, tot->dense, keep);
+}
+
 /* ---- output --------------------------------------------------------------- */
 
 /* ---- command --------------------------------------------------------------- */
@@ -779,14 +946,27 @@ int analyze_top_ports(int argc, char **argv)
 	}
 
 	struct an_top_cells cells = {0};
+	struct totals_tls totals = {0};
 	struct an_names engines = {0};
 	struct an_consumer cons;
 	struct an_scan_stats st;
-	an_top_consumer(&cons, &cells);
+	int per_sensor = by_sensor || by_group;
+	if (per_sensor) {
+		an_top_consumer(&cons, &cells);
+	} else {
+		memset(&cons, 0, sizeof(cons));
+		cons.ctx = &totals;
+		cons.cols = UMBRA_COL_DST | UMBRA_COL_DPORT | UMBRA_COL_PACKETS | UMBRA_COL_PROFILE;
+		cons.tls_new = totals_tls_new;
+		cons.view = totals_view;
+		cons.recs = totals_recs;
+		cons.merge = totals_merge;
+	}
 	rc = an_scan(&o, argc - optind, argv + optind, &cons, 1, &engines, &st);
 	if (rc >= 0) {
 		struct an_top_result t;
-		if (an_top_build(&t, &cells, &engines, o.sensors, by_group, (size_t)top) < 0) {
+		if ((per_sensor ? an_top_build(&t, &cells, &engines, o.sensors, by_group, (size_t)top)
+				: totals_build(&t, &totals, (size_t)top)) < 0) {
 			rc = -ENOMEM;
 		} else {
 			an_top_print(&t, (long)top, (long)max_sensors, by_sensor, by_group, o.fmt);
@@ -798,6 +978,7 @@ int analyze_top_ports(int argc, char **argv)
 		rc = 1;
 	}
 	an_top_cells_free(&cells);
+	totals_free(&totals);
 	an_names_free(&engines);
 	an_opts_free(&o);
 	if (fflush(stdout) != 0)
