@@ -290,6 +290,14 @@ struct totals_tls {
 	uint64_t *dense; /* NDENSE */
 	struct an_map64 s4; /* compact IPv4 sensors: 1 << 32 | address */
 	struct an_map s16;  /* the others: (address, family) */
+	/*
+	 * in front of s4: packets of the last sensor seen at each value of
+	 * an address's last byte (a /24 telescope never misses), added to s4
+	 * when another sensor takes the place and at the end
+	 */
+	struct {
+		uint64_t key, packets;
+	} s4c[256];
 	int nomem;
 };
 
@@ -323,6 +331,40 @@ static void totals_sensor16(struct totals_tls *t, const uint8_t *addr, unsigned 
 		t->nomem = 1;
 }
 
+static inline int totals_sensor4(struct totals_tls *t, uint64_t key, uint64_t packets)
+{
+	__typeof__(t->s4c[0]) *c = &t->s4c[key & 0xff];
+	if (c->key != key) {
+		if (c->key) {
+			uint64_t *v = an_map64_get(&t->s4, c->key);
+			if (!v) {
+				t->nomem = 1;
+				return -ENOMEM;
+			}
+			*v += c->packets;
+		}
+		c->key = key;
+		c->packets = 0;
+	}
+	c->packets += packets;
+	return 0;
+}
+
+/* the cached IPv4 sensors into s4 */
+static int totals_sensor4_flush(struct totals_tls *t)
+{
+	for (size_t i = 0; i < 256; i++) {
+		if (!t->s4c[i].key)
+			continue;
+		uint64_t *v = an_map64_get(&t->s4, t->s4c[i].key);
+		if (!v)
+			return -ENOMEM;
+		*v += t->s4c[i].packets;
+		t->s4c[i].key = 0;
+	}
+	return 0;
+}
+
 static void totals_view(void *tls, const struct an_file *f, const struct umbra_block_view *v)
 {
 	struct totals_tls *t = tls;
@@ -335,22 +377,15 @@ static void totals_view(void *tls, const struct an_file *f, const struct umbra_b
 	}
 	const uint32_t *pb = pdm.base;
 	const uint16_t *pm = pdm.mask;
-	uint64_t *dense = t->dense, last = 0, *lastv = NULL;
+	uint64_t *dense = t->dense;
 	const uint32_t *dst4 = v->dst4, *pk = v->packets, *pr = v->profile;
 	const uint16_t *dport = v->dport;
 	for (uint32_t i = 0; i < v->n4; i++) {
 		uint32_t j = pr[i];
 		uint64_t key = (uint64_t)1 << 32 | dst4[i];
 		dense[pb[j] + (dport[i] & pm[j])] += pk[i];
-		if (key != last) {
-			lastv = an_map64_get(&t->s4, key);
-			if (!lastv) {
-				t->nomem = 1;
-				goto out;
-			}
-			last = key;
-		}
-		*lastv += pk[i];
+		if (totals_sensor4(t, key, pk[i]) < 0)
+			goto out;
 	}
 	for (uint32_t i = v->n4; i < v->n; i++) {
 		uint32_t j = pr[i];
@@ -370,11 +405,8 @@ static void totals_recs(void *tls, const struct an_file *f, const struct umbra_f
 	for (size_t i = 0; i < n; i++, r++) {
 		t->dense[dense_of(an_dest_of(r->proto, r->dport))] += r->packets;
 		if (compact(r)) {
-			uint64_t *v = an_map64_get(&t->s4, (uint64_t)1 << 32 | umbra_get32be(r->dst));
-			if (v)
-				*v += r->packets;
-			else
-				t->nomem = 1;
+			if (totals_sensor4(t, (uint64_t)1 << 32 | umbra_get32be(r->dst), r->packets) < 0)
+				return;
 		} else {
 			totals_sensor16(t, r->dst, (unsigned)an_fam(r), r->packets);
 		}
@@ -391,7 +423,7 @@ static void totals_free(struct totals_tls *t)
 static int totals_merge(void *ctx, void *tls)
 {
 	struct totals_tls *into = ctx, *t = tls;
-	int rc = t->nomem ? -ENOMEM : 0;
+	int rc = t->nomem || totals_sensor4_flush(t) < 0 ? -ENOMEM : 0;
 	if (!into->dense) {
 		into->dense = t->dense;
 		t->dense = NULL;
