@@ -39,6 +39,11 @@ static void *table_alloc(size_t n, size_t size)
 		return NULL;
 	(void)madvise(p, bytes, MADV_HUGEPAGE);
 	if (madvise(p, bytes, MADV_POPULATE_WRITE) != 0) {
+		if (errno != EINVAL) {
+			/* out of memory: the caller reports it */
+			munmap(p, bytes);
+			return NULL;
+		}
 		/* kernels before 5.14: touch each page with a store */
 		for (size_t off = 0; off < bytes; off += 4096)
 			((volatile char *)p)[off] = 0;

@@ -48,7 +48,7 @@ fmix64(uint64_t x)
 
 /* Large tables want huge pages: ask for transparent ones, fall back. */
 static void *
-table_alloc(size_t size, int prefault)
+table_alloc(size_t size)
 {
 	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -57,14 +57,23 @@ table_alloc(size_t size, int prefault)
 		return NULL;
 	if (size >= (2u << 20))
 		(void)madvise(p, size, MADV_HUGEPAGE);
-	if (prefault && madvise(p, size, MADV_POPULATE_WRITE) != 0) {
-		size_t off;
-
-		/* kernels before 5.14: a store per page */
-		for (off = 0; off < size; off += 4096)
-			((volatile char *)p)[off] = 0;
-	}
 	return p;
+}
+
+/* Fault every page in now; -1 when there is no memory for it. */
+static int
+table_prefault(void *p, size_t size)
+{
+	size_t off;
+
+	if (madvise(p, size, MADV_POPULATE_WRITE) == 0)
+		return 0;
+	if (errno != EINVAL)
+		return -1;
+	/* kernels before 5.14: a store per page */
+	for (off = 0; off < size; off += 4096)
+		((volatile char *)p)[off] = 0;
+	return 0;
 }
 
 struct umbra_flow_table *
@@ -95,10 +104,13 @@ umbra_flow_table_create(const struct umbra_flow_table_conf *conf)
 	ft->capacity = conf->capacity;
 	ft->buckets_size = nb * sizeof(struct bucket);
 	ft->entries_size = (size_t)conf->capacity * sizeof(struct umbra_flow_entry);
-	ft->buckets = table_alloc(ft->buckets_size, conf->prefault);
-	ft->entries = table_alloc(ft->entries_size, conf->prefault);
+	ft->buckets = table_alloc(ft->buckets_size);
+	ft->entries = table_alloc(ft->entries_size);
 	ft->free_stack = malloc((size_t)conf->capacity * sizeof(uint32_t));
-	if (ft->buckets == NULL || ft->entries == NULL || ft->free_stack == NULL) {
+	/* all mapped first: a table too large for memory fails here at once */
+	if (ft->buckets == NULL || ft->entries == NULL || ft->free_stack == NULL ||
+	    (conf->prefault && (table_prefault(ft->buckets, ft->buckets_size) != 0 ||
+				table_prefault(ft->entries, ft->entries_size) != 0))) {
 		umbra_flow_table_free(ft);
 		errno = ENOMEM;
 		return NULL;

@@ -398,6 +398,30 @@ test_small_table_churn(void **state)
 	umbra_flow_table_free(ft);
 }
 
+/* A table faulted in at creation (live capture) works as any other. */
+static void
+test_prefaulted_table(void **state)
+{
+	struct sink s;
+	struct umbra_flow_table_conf c = {
+		.capacity = 100000, .idle_ns = 60 * SEC, .active_ns = 300 * SEC,
+		.emit = sink_emit, .emit_arg = &s, .seed = 12345, .prefault = 1,
+	};
+	struct umbra_flow_table *ft;
+	unsigned i;
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	ft = umbra_flow_table_create(&c);
+	assert_non_null(ft);
+	for (i = 0; i < 1000; i++)
+		hit(ft, key4(i, 2, 3, 4, 6), SEC, NULL);
+	assert_int_equal(umbra_flow_table_active(ft), 1000);
+	assert_int_equal(umbra_flow_expire(ft, 61 * SEC, 5000), 1000);
+	assert_int_equal(s.packets, 1000);
+	umbra_flow_table_free(ft);
+}
+
 int
 main(void)
 {
@@ -413,6 +437,7 @@ main(void)
 		cmocka_unit_test(test_many_flows_all_accounted),
 		cmocka_unit_test(test_flush_all),
 		cmocka_unit_test(test_small_table_churn),
+		cmocka_unit_test(test_prefaulted_table),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
