@@ -282,9 +282,9 @@ void an_top_cells_free(struct an_top_cells *c)
 /*
  * Ranked by average packets per sensor over all sensors, the table needs
  * each destination's total and the set of sensors, not every (sensor,
- * destination) cell: a dense array indexed by destination (1 MiB, it
- * stays in L2) and a map of sensors take the place of the cell map that
- * missed the cache on most records.
+ * destination) cell: a dense array indexed by destination (1 MiB) and a
+ * map of sensors take the place of the cell map that missed the cache on
+ * most records.
  */
 struct totals_tls {
 	uint64_t *dense; /* NDENSE */
