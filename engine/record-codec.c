@@ -109,6 +109,9 @@ _Static_assert(UMBRA_CODEC_KEY_COLS == (UMBRA_COL_DST | UMBRA_COL_DPORT | UMBRA_
 /* the widest value of each integer column, in bytes */
 static const uint8_t col_maxw[K_N] = {4, 4, 16, 16, 8, 8, 2, 2, 4, 8, 1, 2, 2, 4, 0};
 
+/* bytes a record of the field arrays: 3 x 8 + 2 x 4 + 4 x 2 + 1 + 2 x 16 */
+#define FIELD_BYTES 73
+
 struct umbra_codec {
 	unsigned max;
 	unsigned hmask;
@@ -116,7 +119,18 @@ struct umbra_codec {
 	uint64_t *tkey;         /* first_ns - base */
 	uint32_t *skey;         /* IPv4 src, host order */
 	uint32_t *sk;           /* skey in sorted order */
-	struct umbra_flow_record *srt; /* records in sorted order */
+	/*
+	 * The fields the columns need, in sorted order, one array each: one
+	 * pass over the records fills them, then each column reads only its
+	 * own array. (A sorted copy of the whole records, 7 MiB a block, was
+	 * streamed once per column: about 2 KiB of memory traffic a record.)
+	 */
+	uint8_t *fields;        /* the arrays below, in one allocation */
+	uint64_t *f_first, *f_last, *f_bytes;
+	uint32_t *f_dst4, *f_packets;
+	uint16_t *f_sport, *f_dport, *f_ipid, *f_win;
+	uint8_t *f_ttl;
+	uint8_t *f_src16, *f_dst16; /* 16 bytes a record, non-compact only */
 	uint64_t *col;          /* one column's values */
 	uint32_t *prof_idx;     /* per sorted record */
 	uint8_t *prof;          /* nprof x PROF_KEY */
@@ -162,7 +176,23 @@ struct umbra_codec *umbra_codec_new(unsigned max_records)
 	c->skey = malloc(sizeof(uint32_t) * max_records);
 	c->col = malloc(sizeof(uint64_t) * max_records);
 	c->sk = malloc(sizeof(uint32_t) * max_records);
-	c->srt = malloc(sizeof(*c->srt) * max_records);
+	c->fields = malloc(FIELD_BYTES * (size_t)max_records);
+	if (c->fields) {
+		uint8_t *f = c->fields;
+		size_t m = max_records;
+		c->f_first = (uint64_t *)f;
+		c->f_last = c->f_first + m;
+		c->f_bytes = c->f_last + m;
+		c->f_dst4 = (uint32_t *)(c->f_bytes + m);
+		c->f_packets = c->f_dst4 + m;
+		c->f_sport = (uint16_t *)(c->f_packets + m);
+		c->f_dport = c->f_sport + m;
+		c->f_ipid = c->f_dport + m;
+		c->f_win = c->f_ipid + m;
+		c->f_ttl = (uint8_t *)(c->f_win + m);
+		c->f_src16 = c->f_ttl + m;
+		c->f_dst16 = c->f_src16 + 16 * m;
+	}
 	c->prof_idx = malloc(sizeof(uint32_t) * max_records);
 	c->prof = malloc((size_t)PROF_KEY * max_records);
 	c->htab = malloc(sizeof(uint32_t) * hsize);
@@ -170,7 +200,7 @@ struct umbra_codec *umbra_codec_new(unsigned max_records)
 	c->out = malloc(c->out_cap);
 	if (!c->perm || !c->perm2 || !c->tkey || !c->skey || !c->col ||
 	    !c->prof_idx || !c->prof || !c->htab || !c->out || !c->sk ||
-	    !c->srt) {
+	    !c->fields) {
 		umbra_codec_free(c);
 		errno = ENOMEM;
 		return NULL;
@@ -187,7 +217,7 @@ void umbra_codec_prefault(struct umbra_codec *c)
 	memset(c->skey, 0, sizeof(uint32_t) * m);
 	memset(c->col, 0, sizeof(uint64_t) * m);
 	memset(c->sk, 0, sizeof(uint32_t) * m);
-	memset(c->srt, 0, sizeof(*c->srt) * m);
+	memset(c->fields, 0, FIELD_BYTES * m);
 	memset(c->prof_idx, 0, sizeof(uint32_t) * m);
 	memset(c->prof, 0, (size_t)PROF_KEY * m);
 	memset(c->out, 0, c->out_cap);
@@ -226,7 +256,7 @@ void umbra_codec_free(struct umbra_codec *c)
 	free(c->skey);
 	free(c->col);
 	free(c->sk);
-	free(c->srt);
+	free(c->fields);
 	free(c->prof_idx);
 	free(c->prof);
 	free(c->htab);
@@ -438,7 +468,7 @@ static unsigned pick_unit(const struct umbra_flow_record *recs, unsigned n,
 static uint8_t *emit_col(struct umbra_codec *c, unsigned k, uint8_t *p, unsigned n,
 			 unsigned n4, uint64_t base, unsigned e, unsigned nprof)
 {
-	const struct umbra_flow_record *srt = c->srt;
+	const uint64_t *first = c->f_first;
 	const uint32_t *sk = c->sk;
 	uint64_t *v = c->col;
 	unsigned n6 = n - n4;
@@ -456,30 +486,34 @@ static uint8_t *emit_col(struct umbra_codec *c, unsigned k, uint8_t *p, unsigned
 	}
 	case K_DST4:
 		for (unsigned i = 0; i < n4; i++)
-			v[i] = umbra_get32be(srt[i].dst);
+			v[i] = c->f_dst4[i];
 		return put_col(p, v, n4);
 	case K_SRC16:
-	case K_DST16:
+	case K_DST16: {
 		/* other addresses: 16 byte planes each */
+		const uint8_t *a = k == K_SRC16 ? c->f_src16 : c->f_dst16;
 		for (unsigned b = 0; b < 16; b++, p += n6)
 			for (unsigned i = 0; i < n6; i++)
-				p[i] = k == K_SRC16 ? srt[n4 + i].src[b] : srt[n4 + i].dst[b];
+				p[i] = a[16 * (size_t)i + b];
 		return p;
-	case K_FIRST:
+	}
+	case K_FIRST: {
 		/* first_ns: delta from the same source's previous flow, else from base */
-		v[0] = srt[0].first_ns - base;
+		const uint8_t *src16 = c->f_src16;
+		v[0] = first[0] - base;
 		for (unsigned i = 1; i < n4; i++)
-			v[i] = srt[i].first_ns -
-			       (sk[i] == sk[i - 1] ? srt[i - 1].first_ns : base);
+			v[i] = first[i] - (sk[i] == sk[i - 1] ? first[i - 1] : base);
 		for (unsigned i = n4 ? n4 : 1; i < n; i++)
-			v[i] = srt[i].first_ns -
-			       (i > n4 && memcmp(srt[i].src, srt[i - 1].src, 16) == 0
-					? srt[i - 1].first_ns : base);
+			v[i] = first[i] -
+			       (i > n4 && memcmp(src16 + 16 * (size_t)(i - n4),
+						 src16 + 16 * (size_t)(i - 1 - n4), 16) == 0
+					? first[i - 1] : base);
 		div_unit(v, n, e);
 		return put_col(p, v, n);
+	}
 	case K_DUR:
 		for (unsigned i = 0; i < n; i++)
-			v[i] = srt[i].last_ns - srt[i].first_ns;
+			v[i] = c->f_last[i] - first[i];
 		div_unit(v, n, e);
 		return put_col(p, v, n);
 	case K_PROFILES:
@@ -490,23 +524,20 @@ static uint8_t *emit_col(struct umbra_codec *c, unsigned k, uint8_t *p, unsigned
 		break;
 	}
 	/* one loop per column, not a switch per value */
-#define FIELD_COL(field)                                   \
+#define FIELD_COL(arr)                                     \
 	do {                                               \
 		for (unsigned i = 0; i < n; i++)           \
-			v[i] = srt[i].field;               \
+			v[i] = (arr)[i];                   \
 	} while (0)
 	switch (k) {
-	case K_SPORT: FIELD_COL(sport); break;
-	case K_DPORT: FIELD_COL(dport); break;
-	case K_PKTS: FIELD_COL(packets); break;
-	case K_BYTES: FIELD_COL(bytes); break;
-	case K_TTL: FIELD_COL(ttl_min); break;
-	case K_IPID: FIELD_COL(ip_id); break;
-	case K_WIN: FIELD_COL(syn_window); break;
-	default: /* K_PROF */
-		for (unsigned i = 0; i < n; i++)
-			v[i] = c->prof_idx[i];
-		break;
+	case K_SPORT: FIELD_COL(c->f_sport); break;
+	case K_DPORT: FIELD_COL(c->f_dport); break;
+	case K_PKTS: FIELD_COL(c->f_packets); break;
+	case K_BYTES: FIELD_COL(c->f_bytes); break;
+	case K_TTL: FIELD_COL(c->f_ttl); break;
+	case K_IPID: FIELD_COL(c->f_ipid); break;
+	case K_WIN: FIELD_COL(c->f_win); break;
+	default: FIELD_COL(c->prof_idx); break; /* K_PROF */
 	}
 #undef FIELD_COL
 	return put_col(p, v, n);
@@ -541,8 +572,9 @@ size_t umbra_codec_encode(struct umbra_codec *c,
 	sort_section(c, c->perm, c->perm2, n4, recs, 1, tmax - base);
 	sort_section(c, c->perm + n4, c->perm2, n6, recs, 0, tmax - base);
 	unsigned e = pick_unit(recs, n, &unit);
-	/* one gather, then every column pass is sequential */
-	const struct umbra_flow_record *srt = c->srt;
+	/* one pass in sorted order fills the field arrays and the profiles */
+	memset(c->htab, 0, sizeof(uint32_t) * (c->hmask + 1));
+	unsigned nprof = 0;
 	for (unsigned i = 0; i < n; i++) {
 		/* the block is larger than L2: fetch the records ahead */
 		if (i + 8 < n) {
@@ -551,16 +583,31 @@ size_t umbra_codec_encode(struct umbra_codec *c,
 			__builtin_prefetch(a + 64);
 			__builtin_prefetch(a + sizeof(*recs) - 1);
 		}
-		c->srt[i] = recs[c->perm[i]];
+		const struct umbra_flow_record *r = &recs[c->perm[i]];
 		c->sk[i] = c->skey[c->perm[i]];
-	}
-
-	/* profiles, in sorted order */
-	memset(c->htab, 0, sizeof(uint32_t) * (c->hmask + 1));
-	unsigned nprof = 0;
-	for (unsigned i = 0; i < n; i++) {
+		c->f_first[i] = r->first_ns;
+		c->f_last[i] = r->last_ns;
+		c->f_bytes[i] = r->bytes;
+		c->f_packets[i] = r->packets;
+		c->f_sport[i] = r->sport;
+		c->f_dport[i] = r->dport;
+		c->f_ipid[i] = r->ip_id;
+		c->f_win[i] = r->syn_window;
+		c->f_ttl[i] = r->ttl_min;
+		if (i < n4) {
+			c->f_dst4[i] = umbra_get32be(r->dst);
+		} else {
+			memcpy(c->f_src16 + 16 * (size_t)(i - n4), r->src, 16);
+			memcpy(c->f_dst16 + 16 * (size_t)(i - n4), r->dst, 16);
+		}
 		uint8_t *k = c->prof + (size_t)nprof * PROF_KEY;
-		prof_make(k, &srt[i]);
+		prof_make(k, r);
+		/* a source's flows are adjacent and mostly share a profile */
+		if (i > 0 && memcmp(c->prof + (size_t)c->prof_idx[i - 1] * PROF_KEY, k,
+				    PROF_KEY) == 0) {
+			c->prof_idx[i] = c->prof_idx[i - 1];
+			continue;
+		}
 		uint32_t h = prof_hash(k) & c->hmask;
 		for (;;) {
 			uint32_t s = c->htab[h];
