@@ -356,22 +356,44 @@ static void sort_section(struct umbra_codec *c, uint32_t *perm, uint32_t *tmp,
 }
 
 /* column: u8 width w, then w byte planes (least significant first) */
+/*
+ * Byte planes 0..w-1 of n values, in one pass over the values (w passes,
+ * one per plane, read every value w times). Called with a constant w, so
+ * the inner loop unrolls.
+ */
+static inline __attribute__((always_inline)) void
+planes_w(uint8_t *p, const uint64_t *v, unsigned n, unsigned w)
+{
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t x = v[i];
+#pragma GCC unroll 8
+		for (unsigned b = 0; b < w; b++)
+			p[(size_t)b * n + i] = (uint8_t)(x >> (8 * b));
+	}
+}
+
 static uint8_t *put_col(uint8_t *p, const uint64_t *v, unsigned n)
 {
 	uint64_t any = 0;
+#pragma GCC unroll 4
 	for (unsigned i = 0; i < n; i++)
 		any |= v[i];
 	unsigned w = 0;
 	while (w < 8 && (any >> (8 * w)))
 		w++;
 	*p++ = (uint8_t)w;
-	for (unsigned b = 0; b < w; b++) {
-		unsigned sh = 8 * b;
-		for (unsigned i = 0; i < n; i++)
-			p[i] = (uint8_t)(v[i] >> sh);
-		p += n;
+	switch (w) {
+	case 1: planes_w(p, v, n, 1); break;
+	case 2: planes_w(p, v, n, 2); break;
+	case 3: planes_w(p, v, n, 3); break;
+	case 4: planes_w(p, v, n, 4); break;
+	case 5: planes_w(p, v, n, 5); break;
+	case 6: planes_w(p, v, n, 6); break;
+	case 7: planes_w(p, v, n, 7); break;
+	case 8: planes_w(p, v, n, 8); break;
+	default: break;
 	}
-	return p;
+	return p + (size_t)w * n;
 }
 
 static void prof_make(uint8_t *k, const struct umbra_flow_record *r)
