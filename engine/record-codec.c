@@ -355,11 +355,10 @@ static void sort_section(struct umbra_codec *c, uint32_t *perm, uint32_t *tmp,
 		memcpy(perm, a, sizeof(*perm) * m);
 }
 
-/* column: u8 width w, then w byte planes (least significant first) */
 /*
- * Byte planes 0..w-1 of n values, in one pass over the values (w passes,
- * one per plane, read every value w times). Called with a constant w, so
- * the inner loop unrolls.
+ * Byte planes 0..w-1 of n values in one pass over the values, rather than
+ * one pass per plane that reads every value w times. Called with a
+ * constant w, so the inner loop unrolls.
  */
 static inline __attribute__((always_inline)) void
 planes_w(uint8_t *p, const uint64_t *v, unsigned n, unsigned w)
@@ -372,6 +371,7 @@ planes_w(uint8_t *p, const uint64_t *v, unsigned n, unsigned w)
 	}
 }
 
+/* column: u8 width w, then w byte planes (least significant first) */
 static uint8_t *put_col(uint8_t *p, const uint64_t *v, unsigned n)
 {
 	uint64_t any = 0;
