@@ -109,8 +109,69 @@ _Static_assert(UMBRA_CODEC_KEY_COLS == (UMBRA_COL_DST | UMBRA_COL_DPORT | UMBRA_
 /* the widest value of each integer column, in bytes */
 static const uint8_t col_maxw[K_N] = {4, 4, 16, 16, 8, 8, 2, 2, 4, 8, 1, 2, 2, 4, 0};
 
-/* bytes a record of the field arrays: 3 x 8 + 2 x 4 + 4 x 2 + 1 + 2 x 16 */
-#define FIELD_BYTES 73
+/*
+ * One array per record field, as the columns hold them: the encoder fills
+ * them from the sorted records and writes each column from its own array;
+ * the decoder's view fills them from the columns. Sized for max records.
+ */
+struct codec_fields {
+	uint64_t *first, *last, *bytes;
+	uint32_t *dst4, *packets;
+	uint16_t *sport, *dport, *ipid, *win;
+	uint8_t *ttl;
+	uint8_t *src16, *dst16; /* 16 bytes a record, non-compact only */
+};
+
+static int fields_alloc(struct codec_fields *f, size_t m)
+{
+	f->first = malloc(sizeof(uint64_t) * m);
+	f->last = malloc(sizeof(uint64_t) * m);
+	f->bytes = malloc(sizeof(uint64_t) * m);
+	f->dst4 = malloc(sizeof(uint32_t) * m);
+	f->packets = malloc(sizeof(uint32_t) * m);
+	f->sport = malloc(sizeof(uint16_t) * m);
+	f->dport = malloc(sizeof(uint16_t) * m);
+	f->ipid = malloc(sizeof(uint16_t) * m);
+	f->win = malloc(sizeof(uint16_t) * m);
+	f->ttl = malloc(m);
+	f->src16 = malloc(16 * m);
+	f->dst16 = malloc(16 * m);
+	return f->first && f->last && f->bytes && f->dst4 && f->packets && f->sport &&
+	       f->dport && f->ipid && f->win && f->ttl && f->src16 && f->dst16 ? 0 : -ENOMEM;
+}
+
+/* every array written once, so that its pages are in before the first block */
+static void fields_prefault(struct codec_fields *f, size_t m)
+{
+	memset(f->first, 0, sizeof(uint64_t) * m);
+	memset(f->last, 0, sizeof(uint64_t) * m);
+	memset(f->bytes, 0, sizeof(uint64_t) * m);
+	memset(f->dst4, 0, sizeof(uint32_t) * m);
+	memset(f->packets, 0, sizeof(uint32_t) * m);
+	memset(f->sport, 0, sizeof(uint16_t) * m);
+	memset(f->dport, 0, sizeof(uint16_t) * m);
+	memset(f->ipid, 0, sizeof(uint16_t) * m);
+	memset(f->win, 0, sizeof(uint16_t) * m);
+	memset(f->ttl, 0, m);
+	memset(f->src16, 0, 16 * m);
+	memset(f->dst16, 0, 16 * m);
+}
+
+static void fields_free(struct codec_fields *f)
+{
+	free(f->first);
+	free(f->last);
+	free(f->bytes);
+	free(f->dst4);
+	free(f->packets);
+	free(f->sport);
+	free(f->dport);
+	free(f->ipid);
+	free(f->win);
+	free(f->ttl);
+	free(f->src16);
+	free(f->dst16);
+}
 
 struct umbra_codec {
 	unsigned max;
@@ -125,12 +186,7 @@ struct umbra_codec {
 	 * own array. (A sorted copy of the whole records, 7 MiB a block, was
 	 * streamed once per column: about 2 KiB of memory traffic a record.)
 	 */
-	uint8_t *fields;        /* the arrays below, in one allocation */
-	uint64_t *f_first, *f_last, *f_bytes;
-	uint32_t *f_dst4, *f_packets;
-	uint16_t *f_sport, *f_dport, *f_ipid, *f_win;
-	uint8_t *f_ttl;
-	uint8_t *f_src16, *f_dst16; /* 16 bytes a record, non-compact only */
+	struct codec_fields fld;
 	uint64_t *col;          /* one column's values */
 	uint32_t *prof_idx;     /* per sorted record */
 	uint8_t *prof;          /* nprof x PROF_KEY */
@@ -142,10 +198,9 @@ struct umbra_codec {
 
 /* The arrays umbra_codec_decode_view() hands out, sized for max records. */
 struct codec_view {
-	uint32_t *src4, *dst4, *packets, *prof;
-	uint8_t *src16, *dst16, *ttl, *same;
-	uint64_t *first, *last, *bytes;
-	uint16_t *sport, *dport, *ipid, *win;
+	struct codec_fields f;
+	uint32_t *src4, *prof;
+	uint8_t *same;
 	struct umbra_flow_record *profiles;
 };
 
@@ -176,23 +231,7 @@ struct umbra_codec *umbra_codec_new(unsigned max_records)
 	c->skey = malloc(sizeof(uint32_t) * max_records);
 	c->col = malloc(sizeof(uint64_t) * max_records);
 	c->sk = malloc(sizeof(uint32_t) * max_records);
-	c->fields = malloc(FIELD_BYTES * (size_t)max_records);
-	if (c->fields) {
-		uint8_t *f = c->fields;
-		size_t m = max_records;
-		c->f_first = (uint64_t *)f;
-		c->f_last = c->f_first + m;
-		c->f_bytes = c->f_last + m;
-		c->f_dst4 = (uint32_t *)(c->f_bytes + m);
-		c->f_packets = c->f_dst4 + m;
-		c->f_sport = (uint16_t *)(c->f_packets + m);
-		c->f_dport = c->f_sport + m;
-		c->f_ipid = c->f_dport + m;
-		c->f_win = c->f_ipid + m;
-		c->f_ttl = (uint8_t *)(c->f_win + m);
-		c->f_src16 = c->f_ttl + m;
-		c->f_dst16 = c->f_src16 + 16 * m;
-	}
+	int fld_ok = fields_alloc(&c->fld, max_records) == 0;
 	c->prof_idx = malloc(sizeof(uint32_t) * max_records);
 	c->prof = malloc((size_t)PROF_KEY * max_records);
 	c->htab = malloc(sizeof(uint32_t) * hsize);
@@ -200,7 +239,7 @@ struct umbra_codec *umbra_codec_new(unsigned max_records)
 	c->out = malloc(c->out_cap);
 	if (!c->perm || !c->perm2 || !c->tkey || !c->skey || !c->col ||
 	    !c->prof_idx || !c->prof || !c->htab || !c->out || !c->sk ||
-	    !c->fields) {
+	    !fld_ok) {
 		umbra_codec_free(c);
 		errno = ENOMEM;
 		return NULL;
@@ -217,7 +256,7 @@ void umbra_codec_prefault(struct umbra_codec *c)
 	memset(c->skey, 0, sizeof(uint32_t) * m);
 	memset(c->col, 0, sizeof(uint64_t) * m);
 	memset(c->sk, 0, sizeof(uint32_t) * m);
-	memset(c->fields, 0, FIELD_BYTES * m);
+	fields_prefault(&c->fld, m);
 	memset(c->prof_idx, 0, sizeof(uint32_t) * m);
 	memset(c->prof, 0, (size_t)PROF_KEY * m);
 	memset(c->out, 0, c->out_cap);
@@ -227,21 +266,10 @@ static void view_free(struct codec_view *v)
 {
 	if (!v)
 		return;
+	fields_free(&v->f);
 	free(v->src4);
-	free(v->dst4);
-	free(v->packets);
 	free(v->prof);
-	free(v->src16);
-	free(v->dst16);
-	free(v->ttl);
 	free(v->same);
-	free(v->first);
-	free(v->last);
-	free(v->bytes);
-	free(v->sport);
-	free(v->dport);
-	free(v->ipid);
-	free(v->win);
 	free(v->profiles);
 	free(v);
 }
@@ -256,7 +284,7 @@ void umbra_codec_free(struct umbra_codec *c)
 	free(c->skey);
 	free(c->col);
 	free(c->sk);
-	free(c->fields);
+	fields_free(&c->fld);
 	free(c->prof_idx);
 	free(c->prof);
 	free(c->htab);
@@ -490,7 +518,7 @@ static unsigned pick_unit(const struct umbra_flow_record *recs, unsigned n,
 static uint8_t *emit_col(struct umbra_codec *c, unsigned k, uint8_t *p, unsigned n,
 			 unsigned n4, uint64_t base, unsigned e, unsigned nprof)
 {
-	const uint64_t *first = c->f_first;
+	const uint64_t *first = c->fld.first;
 	const uint32_t *sk = c->sk;
 	uint64_t *v = c->col;
 	unsigned n6 = n - n4;
@@ -508,12 +536,12 @@ static uint8_t *emit_col(struct umbra_codec *c, unsigned k, uint8_t *p, unsigned
 	}
 	case K_DST4:
 		for (unsigned i = 0; i < n4; i++)
-			v[i] = c->f_dst4[i];
+			v[i] = c->fld.dst4[i];
 		return put_col(p, v, n4);
 	case K_SRC16:
 	case K_DST16: {
 		/* other addresses: 16 byte planes each */
-		const uint8_t *a = k == K_SRC16 ? c->f_src16 : c->f_dst16;
+		const uint8_t *a = k == K_SRC16 ? c->fld.src16 : c->fld.dst16;
 		for (unsigned b = 0; b < 16; b++, p += n6)
 			for (unsigned i = 0; i < n6; i++)
 				p[i] = a[16 * (size_t)i + b];
@@ -521,7 +549,7 @@ static uint8_t *emit_col(struct umbra_codec *c, unsigned k, uint8_t *p, unsigned
 	}
 	case K_FIRST: {
 		/* first_ns: delta from the same source's previous flow, else from base */
-		const uint8_t *src16 = c->f_src16;
+		const uint8_t *src16 = c->fld.src16;
 		v[0] = first[0] - base;
 		for (unsigned i = 1; i < n4; i++)
 			v[i] = first[i] - (sk[i] == sk[i - 1] ? first[i - 1] : base);
@@ -535,7 +563,7 @@ static uint8_t *emit_col(struct umbra_codec *c, unsigned k, uint8_t *p, unsigned
 	}
 	case K_DUR:
 		for (unsigned i = 0; i < n; i++)
-			v[i] = c->f_last[i] - first[i];
+			v[i] = c->fld.last[i] - first[i];
 		div_unit(v, n, e);
 		return put_col(p, v, n);
 	case K_PROFILES:
@@ -552,13 +580,13 @@ static uint8_t *emit_col(struct umbra_codec *c, unsigned k, uint8_t *p, unsigned
 			v[i] = (arr)[i];                   \
 	} while (0)
 	switch (k) {
-	case K_SPORT: FIELD_COL(c->f_sport); break;
-	case K_DPORT: FIELD_COL(c->f_dport); break;
-	case K_PKTS: FIELD_COL(c->f_packets); break;
-	case K_BYTES: FIELD_COL(c->f_bytes); break;
-	case K_TTL: FIELD_COL(c->f_ttl); break;
-	case K_IPID: FIELD_COL(c->f_ipid); break;
-	case K_WIN: FIELD_COL(c->f_win); break;
+	case K_SPORT: FIELD_COL(c->fld.sport); break;
+	case K_DPORT: FIELD_COL(c->fld.dport); break;
+	case K_PKTS: FIELD_COL(c->fld.packets); break;
+	case K_BYTES: FIELD_COL(c->fld.bytes); break;
+	case K_TTL: FIELD_COL(c->fld.ttl); break;
+	case K_IPID: FIELD_COL(c->fld.ipid); break;
+	case K_WIN: FIELD_COL(c->fld.win); break;
 	default: FIELD_COL(c->prof_idx); break; /* K_PROF */
 	}
 #undef FIELD_COL
@@ -607,20 +635,20 @@ size_t umbra_codec_encode(struct umbra_codec *c,
 		}
 		const struct umbra_flow_record *r = &recs[c->perm[i]];
 		c->sk[i] = c->skey[c->perm[i]];
-		c->f_first[i] = r->first_ns;
-		c->f_last[i] = r->last_ns;
-		c->f_bytes[i] = r->bytes;
-		c->f_packets[i] = r->packets;
-		c->f_sport[i] = r->sport;
-		c->f_dport[i] = r->dport;
-		c->f_ipid[i] = r->ip_id;
-		c->f_win[i] = r->syn_window;
-		c->f_ttl[i] = r->ttl_min;
+		c->fld.first[i] = r->first_ns;
+		c->fld.last[i] = r->last_ns;
+		c->fld.bytes[i] = r->bytes;
+		c->fld.packets[i] = r->packets;
+		c->fld.sport[i] = r->sport;
+		c->fld.dport[i] = r->dport;
+		c->fld.ipid[i] = r->ip_id;
+		c->fld.win[i] = r->syn_window;
+		c->fld.ttl[i] = r->ttl_min;
 		if (i < n4) {
-			c->f_dst4[i] = umbra_get32be(r->dst);
+			c->fld.dst4[i] = umbra_get32be(r->dst);
 		} else {
-			memcpy(c->f_src16 + 16 * (size_t)(i - n4), r->src, 16);
-			memcpy(c->f_dst16 + 16 * (size_t)(i - n4), r->dst, 16);
+			memcpy(c->fld.src16 + 16 * (size_t)(i - n4), r->src, 16);
+			memcpy(c->fld.dst16 + 16 * (size_t)(i - n4), r->dst, 16);
 		}
 		uint8_t *k = c->prof + (size_t)nprof * PROF_KEY;
 		prof_make(k, r);
@@ -872,26 +900,12 @@ static struct codec_view *view_new(unsigned m)
 	struct codec_view *v = calloc(1, sizeof(*v));
 	if (!v)
 		return NULL;
+	int ok = fields_alloc(&v->f, m) == 0;
 	v->src4 = malloc(sizeof(uint32_t) * m);
-	v->dst4 = malloc(sizeof(uint32_t) * m);
-	v->packets = malloc(sizeof(uint32_t) * m);
 	v->prof = malloc(sizeof(uint32_t) * m);
-	v->src16 = malloc((size_t)16 * m);
-	v->dst16 = malloc((size_t)16 * m);
-	v->ttl = malloc(m);
 	v->same = malloc(m);
-	v->first = malloc(sizeof(uint64_t) * m);
-	v->last = malloc(sizeof(uint64_t) * m);
-	v->bytes = malloc(sizeof(uint64_t) * m);
-	v->sport = malloc(sizeof(uint16_t) * m);
-	v->dport = malloc(sizeof(uint16_t) * m);
-	v->ipid = malloc(sizeof(uint16_t) * m);
-	v->win = malloc(sizeof(uint16_t) * m);
 	v->profiles = malloc(sizeof(*v->profiles) * m);
-	if (!v->src4 || !v->dst4 || !v->packets || !v->prof || !v->src16 ||
-	    !v->dst16 || !v->ttl || !v->same || !v->first || !v->last ||
-	    !v->bytes || !v->sport || !v->dport || !v->ipid || !v->win ||
-	    !v->profiles) {
+	if (!ok || !v->src4 || !v->prof || !v->same || !v->profiles) {
 		view_free(v);
 		return NULL;
 	}
@@ -931,13 +945,13 @@ long umbra_codec_decode_view(struct umbra_codec *c, unsigned codec, const uint8_
 		out->src4 = v->src4;
 	}
 	if (cols & UMBRA_COL_DST) {
-		planes_u32(v->dst4, pl[1], n4, w[1]);
-		out->dst4 = v->dst4;
+		planes_u32(v->f.dst4, pl[1], n4, w[1]);
+		out->dst4 = v->f.dst4;
 	}
 	for (unsigned k = 2; k < 4; k++) {
 		if (!(cols & (k == 2 ? UMBRA_COL_SRC : UMBRA_COL_DST)))
 			continue;
-		uint8_t *a = k == 2 ? v->src16 : v->dst16;
+		uint8_t *a = k == 2 ? v->f.src16 : v->f.dst16;
 		for (unsigned b = 0; b < 16; b++)
 			for (unsigned i = 0; i < n6; i++)
 				a[16 * (size_t)i + b] = pl[k][(size_t)b * n6 + i];
@@ -962,48 +976,48 @@ long umbra_codec_decode_view(struct umbra_codec *c, unsigned codec, const uint8_
 			for (unsigned i = 1; i < n6; i++)
 				same[n4 + i] &= q[i] == q[i - 1];
 		}
-		planes_u64(v->first, pl[4], n, w[4]);
+		planes_u64(v->f.first, pl[4], n, w[4]);
 		uint64_t prev = base;
 		for (unsigned i = 0; i < n; i++)
-			v->first[i] = prev = (same[i] ? prev : base) + v->first[i] * unit;
-		out->first_ns = v->first;
+			v->f.first[i] = prev = (same[i] ? prev : base) + v->f.first[i] * unit;
+		out->first_ns = v->f.first;
 	}
 	if (cols & UMBRA_COL_LAST) {
-		planes_u64(v->last, pl[5], n, w[5]);
+		planes_u64(v->f.last, pl[5], n, w[5]);
 		for (unsigned i = 0; i < n; i++)
-			v->last[i] = v->first[i] + v->last[i] * unit;
-		out->last_ns = v->last;
+			v->f.last[i] = v->f.first[i] + v->f.last[i] * unit;
+		out->last_ns = v->f.last;
 	}
 	if (cols & UMBRA_COL_SPORT) {
-		planes_u16(v->sport, pl[6], n, w[6]);
-		out->sport = v->sport;
+		planes_u16(v->f.sport, pl[6], n, w[6]);
+		out->sport = v->f.sport;
 	}
 	if (cols & UMBRA_COL_DPORT) {
-		planes_u16(v->dport, pl[7], n, w[7]);
-		out->dport = v->dport;
+		planes_u16(v->f.dport, pl[7], n, w[7]);
+		out->dport = v->f.dport;
 	}
 	if (cols & UMBRA_COL_PACKETS) {
-		planes_u32(v->packets, pl[8], n, w[8]);
-		out->packets = v->packets;
+		planes_u32(v->f.packets, pl[8], n, w[8]);
+		out->packets = v->f.packets;
 	}
 	if (cols & UMBRA_COL_BYTES) {
-		planes_u64(v->bytes, pl[9], n, w[9]);
-		out->bytes = v->bytes;
+		planes_u64(v->f.bytes, pl[9], n, w[9]);
+		out->bytes = v->f.bytes;
 	}
 	if (cols & UMBRA_COL_TTL) {
 		if (w[10])
-			memcpy(v->ttl, pl[10], n);
+			memcpy(v->f.ttl, pl[10], n);
 		else
-			memset(v->ttl, 0, n);
-		out->ttl_min = v->ttl;
+			memset(v->f.ttl, 0, n);
+		out->ttl_min = v->f.ttl;
 	}
 	if (cols & UMBRA_COL_IPID) {
-		planes_u16(v->ipid, pl[11], n, w[11]);
-		out->ip_id = v->ipid;
+		planes_u16(v->f.ipid, pl[11], n, w[11]);
+		out->ip_id = v->f.ipid;
 	}
 	if (cols & UMBRA_COL_WINDOW) {
-		planes_u16(v->win, pl[12], n, w[12]);
-		out->syn_window = v->win;
+		planes_u16(v->f.win, pl[12], n, w[12]);
+		out->syn_window = v->f.win;
 	}
 	if (cols & UMBRA_COL_PROFILE) {
 		planes_u32(v->prof, pl[13], n, w[13]);
