@@ -152,13 +152,15 @@ static int add_names(struct umbra_dump_writer *w, uint16_t type, unsigned idbyte
 struct umbra_dump_writer *
 umbra_dump_writer_open(const struct umbra_dump_writer_conf *conf)
 {
+	/* callers built before the codec field have a smaller conf: default */
+	unsigned codec = conf && conf->size >= offsetof(struct umbra_dump_writer_conf, codec) +
+						       sizeof(conf->codec) ? conf->codec : 0;
+
 	if (!conf || conf->size < offsetof(struct umbra_dump_writer_conf, file_mode) +
 					  sizeof(conf->file_mode) ||
 	    !conf->dir || (conf->nprefixes && !conf->prefixes) ||
 	    conf->block_records > UMBRA_MAX_BLOCK_RECORDS ||
-	    conf->zstd_level > ZSTD_maxCLevel() ||
-	    (conf->size >= offsetof(struct umbra_dump_writer_conf, codec) + sizeof(conf->codec) &&
-	     conf->codec > UMBRA_BLK_CODEC_SPLIT)) {
+	    conf->zstd_level > ZSTD_maxCLevel() || codec > UMBRA_BLK_CODEC_SPLIT) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -168,10 +170,7 @@ umbra_dump_writer_open(const struct umbra_dump_writer_conf *conf)
 	w->fd = -1;
 	w->rotate_ns = (uint64_t)conf->rotate_s * NSEC;
 	w->block_records = conf->block_records ? conf->block_records : DEFAULT_BLOCK;
-	w->blk_codec = UMBRA_BLK_CODEC;
-	if (conf->size >= offsetof(struct umbra_dump_writer_conf, codec) + sizeof(conf->codec) &&
-	    conf->codec != 0)
-		w->blk_codec = conf->codec;
+	w->blk_codec = codec != 0 ? codec : UMBRA_BLK_CODEC;
 	w->file_mode = conf->file_mode ? conf->file_mode : 0640;
 	w->dir = strdup(conf->dir);
 	w->sensor = strdup(conf->sensor_name ? conf->sensor_name : "");

@@ -520,6 +520,17 @@ static void test_codecs(void **state)
 	static struct umbra_flow_record a[N];
 	static const char *const pfx[] = {"203.0.113.0/24"};
 	make_recs(a, N, T0, 7);
+	/* an unknown codec is refused; a conf from before the field is not read */
+	struct umbra_dump_writer_conf bad = {
+		.size = sizeof(bad), .dir = dir, .sensor_name = "codec",
+		.prefixes = pfx, .nprefixes = 1, .codec = UMBRA_BLK_CODEC_SPLIT + 1};
+	errno = 0;
+	assert_null(umbra_dump_writer_open(&bad));
+	assert_int_equal(errno, EINVAL);
+	bad.size = offsetof(struct umbra_dump_writer_conf, codec);
+	struct umbra_dump_writer *old = umbra_dump_writer_open(&bad);
+	assert_non_null(old);
+	assert_int_equal(umbra_dump_writer_close(old, NULL), 0);
 	for (unsigned codec = UMBRA_BLK_CODEC_FLAT; codec <= UMBRA_BLK_CODEC_SPLIT; codec++) {
 		clean_dir();
 		struct umbra_dump_writer_conf conf = {
