@@ -18,6 +18,12 @@
 /* ---- CRC-32C ---------------------------------------------------------- */
 
 static uint32_t crc_tab[8][256];
+#if defined(__x86_64__)
+#define CRC_LONG 8192
+#define CRC_SHORT 256
+static uint32_t crc_shift_long[4][256], crc_shift_short[4][256];
+static void crc_shift_init(uint32_t tab[4][256], size_t len);
+#endif
 
 __attribute__((constructor)) static void crc_init(void)
 {
@@ -31,13 +37,72 @@ __attribute__((constructor)) static void crc_init(void)
 		for (int t = 1; t < 8; t++)
 			crc_tab[t][i] = (crc_tab[t - 1][i] >> 8) ^
 					crc_tab[0][crc_tab[t - 1][i] & 0xff];
+#if defined(__x86_64__)
+	crc_shift_init(crc_shift_long, CRC_LONG);
+	crc_shift_init(crc_shift_short, CRC_SHORT);
+#endif
 }
 
+static uint32_t crc32c_sw(uint32_t crc, const uint8_t *p, size_t len);
+
 #if defined(__x86_64__)
+/*
+ * The crc32 instruction takes 3 cycles and issues every cycle: three
+ * independent lanes over adjacent stretches of one buffer keep it busy,
+ * and their CRCs are joined by shifting a lane's CRC over the stretch
+ * after it. Shifting a CRC register over len zero bytes is linear in the
+ * register: a table per byte of it, built once per stretch length.
+ */
+static void crc_shift_init(uint32_t tab[4][256], size_t len)
+{
+	static const uint8_t zeros[CRC_LONG];
+	uint32_t bit[32];
+	for (unsigned i = 0; i < 32; i++)
+		bit[i] = crc32c_sw(1u << i, zeros, len);
+	for (unsigned k = 0; k < 4; k++)
+		for (unsigned b = 0; b < 256; b++) {
+			uint32_t x = 0;
+			for (unsigned i = 0; i < 8; i++)
+				if (b >> i & 1)
+					x ^= bit[8 * k + i];
+			tab[k][b] = x;
+		}
+}
+
+static inline uint32_t crc_shift(uint32_t tab[4][256], uint32_t crc)
+{
+	return tab[0][crc & 0xff] ^ tab[1][crc >> 8 & 0xff] ^ tab[2][crc >> 16 & 0xff] ^
+	       tab[3][crc >> 24];
+}
+
+/* three lanes over each 3 * slen bytes while len has them */
+__attribute__((target("sse4.2"))) static inline uint64_t
+crc_lanes(uint64_t c, const uint8_t **pp, size_t *lenp, size_t slen, uint32_t shift[4][256])
+{
+	const uint8_t *p = *pp;
+	for (; *lenp >= 3 * slen; *lenp -= 3 * slen, p += 3 * slen) {
+		uint64_t x1 = 0, x2 = 0;
+		for (size_t i = 0; i < slen; i += 8) {
+			uint64_t v0, v1, v2;
+			memcpy(&v0, p + i, 8);
+			memcpy(&v1, p + slen + i, 8);
+			memcpy(&v2, p + 2 * slen + i, 8);
+			c = __builtin_ia32_crc32di(c, v0);
+			x1 = __builtin_ia32_crc32di(x1, v1);
+			x2 = __builtin_ia32_crc32di(x2, v2);
+		}
+		c = crc_shift(shift, (uint32_t)c) ^ x1;
+		c = crc_shift(shift, (uint32_t)c) ^ x2;
+	}
+	*pp = p;
+	return c;
+}
+
 __attribute__((target("sse4.2"))) static uint32_t
 crc32c_hw(uint32_t crc, const uint8_t *p, size_t len)
 {
-	uint64_t c = crc;
+	uint64_t c = crc_lanes(crc, &p, &len, CRC_LONG, crc_shift_long);
+	c = crc_lanes(c, &p, &len, CRC_SHORT, crc_shift_short);
 	while (len >= 8) {
 		uint64_t v;
 		memcpy(&v, p, 8);

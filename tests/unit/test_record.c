@@ -175,6 +175,43 @@ static void test_crc32c(void **state)
 	uint32_t c = umbra_crc32c(0, "1234", 4);
 	assert_int_equal(umbra_crc32c(c, "56789", 5), 0xE3069283u);
 	assert_int_equal(umbra_crc32c(0, "", 0), 0);
+
+	/*
+	 * Long buffers take the three-lane path (stretches of 8192 and 256
+	 * bytes joined by shift tables): against the CRC one bit at a time,
+	 * at every length around the stretch boundaries, from odd offsets,
+	 * and continued from a CRC of a first part.
+	 */
+	enum { MAX = 3 * 8192 * 2 + 3 * 256 + 17 };
+	uint8_t *buf = malloc(MAX + 8);
+	assert_non_null(buf);
+	uint64_t x = 0x9E3779B97F4A7C15ull;
+	for (size_t i = 0; i < MAX + 8; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		buf[i] = (uint8_t)x;
+	}
+	static const size_t lens[] = {0, 1, 7, 8, 255, 767, 768, 769, 775, 1536, 1543,
+				      24575, 24576, 24577, 24583, 24576 + 768, 49151, 49152,
+				      49152 + 767, MAX};
+	for (size_t li = 0; li < sizeof(lens) / sizeof(lens[0]); li++)
+		for (size_t off = 0; off < 8; off += 3) {
+			const uint8_t *p = buf + off;
+			size_t len = lens[li];
+			uint32_t ref = 0xFFFFFFFFu;
+			for (size_t i = 0; i < len; i++) {
+				ref ^= p[i];
+				for (int k = 0; k < 8; k++)
+					ref = (ref >> 1) ^ (0x82F63B78u & (0u - (ref & 1)));
+			}
+			ref = ~ref;
+			assert_int_equal(umbra_crc32c(0, p, len), ref);
+			size_t cut = len / 3;
+			assert_int_equal(umbra_crc32c(umbra_crc32c(0, p, cut), p + cut, len - cut),
+					 ref);
+		}
+	free(buf);
 }
 
 static void test_random(void **state)
