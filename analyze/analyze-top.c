@@ -281,23 +281,29 @@ void an_top_cells_free(struct an_top_cells *c)
 
 /*
  * Ranked by average packets per sensor over all sensors, the table needs
- * each destination's total and the set of sensors, not every (sensor,
- * destination) cell: a dense array indexed by destination (1 MiB) and a
- * map of sensors take the place of the cell map that missed the cache on
- * most records.
+ * each destination's total and the number of sensors, not every (sensor,
+ * destination) cell: a dense array indexed by destination and a set of
+ * sensors take the place of the cell map that missed the cache on most
+ * records.
  */
 struct totals_tls {
-	uint64_t *dense; /* NDENSE */
+	uint64_t *dense; /* NDENSE: packets per destination */
+	/*
+	 * Views add into 32-bit counters first, half the cache footprint of
+	 * dense (the scattered ports of a sweep miss it): room is what every
+	 * counter can still take, a block takes its packet total, and the
+	 * counters are folded into dense before they could overflow.
+	 */
+	uint32_t *dense32;
+	uint64_t room;
 	struct an_map64 s4; /* compact IPv4 sensors: 1 << 32 | address */
 	struct an_map s16;  /* the others: (address, family) */
 	/*
-	 * in front of s4: packets of the last sensor seen at each value of
-	 * an address's last byte (a /24 telescope never misses), added to s4
-	 * when another sensor takes the place and at the end
+	 * in front of s4: the last compact sensor seen at each value of an
+	 * address's last byte (a /24 telescope never misses); a sensor is
+	 * added to s4 when it takes a place
 	 */
-	struct {
-		uint64_t key, packets;
-	} s4c[256];
+	uint64_t s4c[256];
 	int nomem;
 };
 
@@ -305,94 +311,104 @@ static void *totals_tls_new(void *ctx)
 {
 	struct totals_tls *t = calloc(1, sizeof(*t));
 	(void)ctx;
-	if (t) {
-		/* written before read: no zero page to copy on write */
-		t->dense = malloc(sizeof(*t->dense) * NDENSE);
-		if (!t->dense) {
-			free(t);
-			return NULL;
-		}
-		memset(t->dense, 0, sizeof(*t->dense) * NDENSE);
+	if (!t)
+		return NULL;
+	/* written before read: no zero page to copy on write */
+	t->dense = malloc(sizeof(*t->dense) * NDENSE);
+	t->dense32 = malloc(sizeof(*t->dense32) * NDENSE);
+	if (!t->dense || !t->dense32) {
+		free(t->dense);
+		free(t->dense32);
+		free(t);
+		return NULL;
 	}
+	memset(t->dense, 0, sizeof(*t->dense) * NDENSE);
+	memset(t->dense32, 0, sizeof(*t->dense32) * NDENSE);
+	t->room = UINT32_MAX;
 	return t;
 }
 
-static void totals_sensor16(struct totals_tls *t, const uint8_t *addr, unsigned family,
-			    uint64_t packets)
+static void totals_fold(struct totals_tls *t)
+{
+	if (t->room == UINT32_MAX)
+		return;
+	for (size_t i = 0; i < NDENSE; i++) {
+		t->dense[i] += t->dense32[i];
+		t->dense32[i] = 0;
+	}
+	t->room = UINT32_MAX;
+}
+
+static void totals_sensor16(struct totals_tls *t, const uint8_t *addr, unsigned family)
 {
 	struct an_key k;
 	memcpy(&k.a, addr, 8);
 	memcpy(&k.b, addr + 8, 8);
 	k.c = family;
-	uint64_t *v = an_map_get(&t->s16, &k);
-	if (v)
-		*v += packets;
-	else
+	if (!an_map_get(&t->s16, &k))
 		t->nomem = 1;
 }
 
-static inline int totals_sensor4(struct totals_tls *t, uint64_t key, uint64_t packets)
+static inline void totals_sensor4(struct totals_tls *t, uint32_t addr)
 {
-	__typeof__(t->s4c[0]) *c = &t->s4c[key & 0xff];
-	if (c->key != key) {
-		if (c->key) {
-			uint64_t *v = an_map64_get(&t->s4, c->key);
-			if (!v) {
-				t->nomem = 1;
-				return -ENOMEM;
-			}
-			*v += c->packets;
-		}
-		c->key = key;
-		c->packets = 0;
+	uint64_t key = (uint64_t)1 << 32 | addr;
+	uint64_t *c = &t->s4c[addr & 0xff];
+	if (__builtin_expect(*c != key, 0)) {
+		*c = key;
+		if (!an_map64_get(&t->s4, key))
+			t->nomem = 1;
 	}
-	c->packets += packets;
-	return 0;
 }
 
-/* the cached IPv4 sensors into s4 */
-static int totals_sensor4_flush(struct totals_tls *t)
+/* record i's index in the dense arrays */
+static inline uint32_t totals_ix(const struct prof_dest *pdm, const struct umbra_block_view *v,
+				 uint32_t i)
 {
-	for (size_t i = 0; i < 256; i++) {
-		if (!t->s4c[i].key)
-			continue;
-		uint64_t *v = an_map64_get(&t->s4, t->s4c[i].key);
-		if (!v)
-			return -ENOMEM;
-		*v += t->s4c[i].packets;
-		t->s4c[i].key = 0;
-	}
-	return 0;
+	uint32_t j = v->profile[i];
+	return pdm->base[j] + (v->dport[i] & pdm->mask[j]);
 }
+
+/* how many records ahead the counter a record adds to is prefetched */
+#define TOTALS_PREFETCH 16
 
 static void totals_view(void *tls, const struct an_file *f, const struct umbra_block_view *v)
 {
 	struct totals_tls *t = tls;
 	struct prof_dest pdm;
+	const uint32_t *pk = v->packets;
+	uint32_t n = v->n;
 	(void)f;
 
 	if (prof_dest_init(&pdm, v, 1) < 0) {
 		t->nomem = 1;
 		goto out;
 	}
-	const uint32_t *pb = pdm.base;
-	const uint16_t *pm = pdm.mask;
-	uint64_t *dense = t->dense;
-	const uint32_t *dst4 = v->dst4, *pk = v->packets, *pr = v->profile;
-	const uint16_t *dport = v->dport;
-	for (uint32_t i = 0; i < v->n4; i++) {
-		uint32_t j = pr[i];
-		uint64_t key = (uint64_t)1 << 32 | dst4[i];
-		dense[pb[j] + (dport[i] & pm[j])] += pk[i];
-		if (totals_sensor4(t, key, pk[i]) < 0)
-			goto out;
+	uint64_t total = 0;
+	for (uint32_t i = 0; i < n; i++)
+		total += pk[i];
+	if (total > t->room)
+		totals_fold(t);
+	if (total > t->room) {
+		/* over 2^32 packets in one block */
+		for (uint32_t i = 0; i < n; i++)
+			t->dense[totals_ix(&pdm, v, i)] += pk[i];
+	} else {
+		uint32_t *d = t->dense32;
+		uint32_t i = 0;
+		t->room -= total;
+		/* the scattered ports of a sweep miss the cache: ask ahead */
+		for (; i + TOTALS_PREFETCH < n; i++) {
+			__builtin_prefetch(&d[totals_ix(&pdm, v, i + TOTALS_PREFETCH)], 1, 3);
+			d[totals_ix(&pdm, v, i)] += pk[i];
+		}
+		for (; i < n; i++)
+			d[totals_ix(&pdm, v, i)] += pk[i];
 	}
-	for (uint32_t i = v->n4; i < v->n; i++) {
-		uint32_t j = pr[i];
-		dense[pb[j] + (dport[i] & pm[j])] += pk[i];
+	for (uint32_t i = 0; i < v->n4; i++)
+		totals_sensor4(t, v->dst4[i]);
+	for (uint32_t i = v->n4; i < n; i++)
 		totals_sensor16(t, v->dst16 + 16 * (size_t)(i - v->n4),
-				v->profiles[j].family == 6 ? 6 : 4, pk[i]);
-	}
+				v->profiles[v->profile[i]].family == 6 ? 6 : 4);
 out:
 	prof_dest_free(&pdm);
 }
@@ -404,18 +420,17 @@ static void totals_recs(void *tls, const struct an_file *f, const struct umbra_f
 	(void)f;
 	for (size_t i = 0; i < n; i++, r++) {
 		t->dense[dense_of(an_dest_of(r->proto, r->dport))] += r->packets;
-		if (compact(r)) {
-			if (totals_sensor4(t, (uint64_t)1 << 32 | umbra_get32be(r->dst), r->packets) < 0)
-				return;
-		} else {
-			totals_sensor16(t, r->dst, (unsigned)an_fam(r), r->packets);
-		}
+		if (compact(r))
+			totals_sensor4(t, umbra_get32be(r->dst));
+		else
+			totals_sensor16(t, r->dst, (unsigned)an_fam(r));
 	}
 }
 
 static void totals_free(struct totals_tls *t)
 {
 	free(t->dense);
+	free(t->dense32);
 	an_map64_free(&t->s4);
 	an_map_free(&t->s16);
 }
@@ -423,7 +438,8 @@ static void totals_free(struct totals_tls *t)
 static int totals_merge(void *ctx, void *tls)
 {
 	struct totals_tls *into = ctx, *t = tls;
-	int rc = t->nomem || totals_sensor4_flush(t) < 0 ? -ENOMEM : 0;
+	int rc = t->nomem ? -ENOMEM : 0;
+	totals_fold(t);
 	if (!into->dense) {
 		into->dense = t->dense;
 		t->dense = NULL;

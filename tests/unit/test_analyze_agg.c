@@ -310,6 +310,69 @@ static void test_capture_days(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* ---- top-ports totals: counters past 2^32 -------------------------------- */
+
+/* runs umbra-analyze top-ports with args, its standard output into out */
+static void run_top(char **argv, int argc, char *out, size_t len)
+{
+	char path[96];
+	snprintf(path, sizeof(path), "%s/out.csv", dir);
+	fflush(stdout);
+	int saved = dup(1);
+	FILE *f = fopen(path, "w+");
+	assert_non_null(f);
+	assert_true(saved >= 0 && dup2(fileno(f), 1) >= 0);
+	optind = 0;
+	assert_int_equal(analyze_top_ports(argc, argv), 0);
+	fflush(stdout);
+	assert_true(dup2(saved, 1) >= 0);
+	close(saved);
+	rewind(f);
+	size_t n = fread(out, 1, len - 1, f);
+	out[n] = 0;
+	fclose(f);
+	unlink(path);
+}
+
+static void test_top_totals_wide(void **state)
+{
+	(void)state;
+	strcpy(dir, "/tmp/umbra-agg-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	/*
+	 * The overall table adds a block's packets into 32-bit counters and
+	 * folds them into 64-bit ones before they could overflow. Host a: one
+	 * block of 5 x 4e9 packets (over 2^32 in one block: straight into the
+	 * 64-bit counters); hosts c, d, e: 3e9 each, a block each (the second
+	 * one's packets no longer fit: fold). 23/tcp: 29e9 packets on 2
+	 * sensors; 80/tcp: 7 packets.
+	 */
+	struct umbra_flow_record r[6];
+	for (int i = 0; i < 5; i++)
+		rec(&r[i], i % 2 ? "192.0.2.1" : "192.0.2.2", D0 + (uint64_t)i * AN_NSEC,
+		    4000000000u);
+	rec(&r[5], "192.0.2.1", D0, 7);
+	r[5].dport = 80;
+	write_host("a", r, 6, NULL, 0);
+	for (int h = 0; h < 3; h++) {
+		char name[2] = {(char)('c' + h), 0};
+		rec(&r[0], "192.0.2.2", D0 + AN_NSEC, 3000000000u);
+		write_host(name, r, 1, NULL, 0);
+	}
+	static const char want[] = "rank,proto,port,packets,avg_per_sensor\n"
+				   "1,tcp,23,29000000000,14500000000.000000\n"
+				   "2,tcp,80,7,3.500000\n";
+	for (int threads = 1; threads <= 2; threads++) {
+		char out[512], th[2] = {(char)('0' + threads), 0};
+		char *argv[] = {"top-ports", "--format", "csv", "--threads", th, dir, NULL};
+		run_top(argv, 6, out, sizeof(out));
+		assert_string_equal(out, want);
+	}
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -319,6 +382,7 @@ int main(void)
 		cmocka_unit_test(test_prefixes),
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_capture_days),
+		cmocka_unit_test(test_top_totals_wide),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
