@@ -22,6 +22,8 @@
 #include "analyze.h"
 
 #define MAX_CONSUMERS 8
+/* records per view range: their key columns take about 14 bytes each */
+#define AN_VIEW_RANGE 2048
 
 struct file_ref {
 	struct an_file pub;
@@ -89,12 +91,21 @@ static void process(struct worker *w, struct work *wk)
 
 	if (s->all_view && !o->filter && block_inside(o, &wk->b)) {
 		struct umbra_block_view v;
-		n = umbra_block_decode_view(w->dec, wk->f->r, &wk->b, s->cols, &v);
-		if (n > 0) {
+		n = umbra_block_view_begin(w->dec, wk->f->r, &wk->b, s->cols);
+		/*
+		 * consumers take the block in ranges whose column arrays stay
+		 * in the first-level cache, instead of arrays of the whole
+		 * block written out to memory and read back
+		 */
+		for (long from = 0; from < n; from += AN_VIEW_RANGE) {
+			long k = n - from < AN_VIEW_RANGE ? n - from : AN_VIEW_RANGE;
+			if (umbra_block_view_range(w->dec, (uint32_t)from, (uint32_t)k, &v) < 0)
+				break;
 			for (size_t i = 0; i < s->nc; i++)
 				s->c[i].view(w->tls[i], f, &v);
-			w->matched += (uint64_t)n;
 		}
+		if (n > 0)
+			w->matched += (uint64_t)n;
 	} else {
 		const struct umbra_flow_record *recs;
 		n = umbra_block_decode(w->dec, wk->f->r, &wk->b, &recs);

@@ -36,6 +36,7 @@ struct umbra_block_decoder {
 	const uint8_t *src; /* the compressed frame: in the mapping or cbuf */
 	size_t ulen;        /* bytes in ubuf: the block, or its key part */
 	const char *err;    /* why the last call failed */
+	int view;           /* ubuf holds the block umbra_block_view_begin checked */
 };
 
 struct umbra_dump_reader {
@@ -478,6 +479,7 @@ static int fetch(struct umbra_block_decoder *d, const struct umbra_dump_reader *
 {
 	uint32_t csize = b->csize, usize = b->usize;
 
+	d->view = 0;
 	*why = WHY_CRC;
 	if (b->codec != UMBRA_BLK_CODEC_FLAT && b->codec != UMBRA_BLK_CODEC_SPLIT) {
 		*why = WHY_UNKNOWN;
@@ -739,21 +741,43 @@ long umbra_block_decode(struct umbra_block_decoder *d,
 	return note(d, decode_recs(d, r, b, recs, &why), why);
 }
 
-long umbra_block_decode_view(struct umbra_block_decoder *d,
-			     const struct umbra_dump_reader *r,
-			     const struct umbra_dump_block *b, unsigned cols,
-			     struct umbra_block_view *v)
+long umbra_block_view_begin(struct umbra_block_decoder *d, const struct umbra_dump_reader *r,
+			    const struct umbra_dump_block *b, unsigned cols)
 {
 	int why = WHY_CRC;
+	d->view = 0;
 	/* columns all in a codec 2 block's key part: decompress just that */
 	int key = b->codec == UMBRA_BLK_CODEC_SPLIT && !(cols & ~UMBRA_CODEC_KEY_COLS);
 	int rc = fetch(d, r, b, key ? UNPACK_KEY : UNPACK_ALL, &why);
 	if (rc < 0)
 		return note(d, rc, why);
-	long k = umbra_codec_decode_view(d->codec, b->codec, d->ubuf, d->ulen, cols, key, v);
+	long k = umbra_codec_view_begin(d->codec, b->codec, d->ubuf, d->ulen, cols, key);
 	if (k >= 0 && k != (long)b->records)
 		k = -EBADMSG;
+	d->view = k >= 0;
 	return note(d, k, WHY_CODEC);
+}
+
+int umbra_block_view_range(struct umbra_block_decoder *d, uint32_t from, uint32_t count,
+			   struct umbra_block_view *v)
+{
+	if (!d->view)
+		return -EINVAL;
+	return umbra_codec_view_range(d->codec, from, count, v);
+}
+
+long umbra_block_decode_view(struct umbra_block_decoder *d,
+			     const struct umbra_dump_reader *r,
+			     const struct umbra_dump_block *b, unsigned cols,
+			     struct umbra_block_view *v)
+{
+	long k = umbra_block_view_begin(d, r, b, cols);
+	if (k >= 0) {
+		int rc = umbra_block_view_range(d, 0, (uint32_t)k, v);
+		if (rc < 0)
+			return rc;
+	}
+	return k;
 }
 
 long umbra_block_read_raw(struct umbra_block_decoder *d,

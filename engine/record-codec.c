@@ -261,12 +261,32 @@ struct umbra_codec {
 	struct codec_view *view; /* column arrays of decode_view, on demand */
 };
 
-/* The arrays umbra_codec_decode_view() hands out, sized for max records. */
+/* Where a block's columns are (walk()). */
+struct layout {
+	uint32_t n, n4, nprof;
+	unsigned e;
+	uint64_t base, unit;
+	const uint8_t *pl[K_N]; /* byte planes (the profile table for K_PROFILES) */
+	unsigned w[K_N];        /* width of an integer column */
+};
+
+/*
+ * The arrays umbra_codec_view_range() hands out, sized for max records,
+ * and the block it hands them out of: its layout, the columns asked for,
+ * and where the delta-coded columns' running values stand (a range that
+ * starts where the last one ended continues from them).
+ */
 struct codec_view {
 	struct codec_fields f;
 	uint32_t *src4, *prof;
 	uint8_t *same;
 	struct umbra_flow_record *profiles;
+	struct layout L;
+	unsigned cols;
+	int ready;
+	uint32_t src_at, src_prev; /* src4 of record src_at - 1 */
+	uint32_t first_at;	   /* first_ns of record first_at - 1 */
+	uint64_t first_prev;
 };
 
 size_t umbra_codec_bound(unsigned n)
@@ -764,13 +784,6 @@ size_t umbra_codec_encode(struct umbra_codec *c,
 }
 
 /* A block's fixed part and where each of its columns lies. */
-struct layout {
-	uint32_t n, n4, nprof;
-	unsigned e;
-	uint64_t base, unit;
-	const uint8_t *pl[K_N]; /* byte planes (the profile table for K_PROFILES) */
-	unsigned w[K_N];        /* width of an integer column */
-};
 
 /* An integer column's header: checks it, returns the end, *pl the planes. */
 static const uint8_t *col_at(const uint8_t *p, const uint8_t *end, unsigned n,
@@ -846,7 +859,9 @@ static int walk(const uint8_t *buf, size_t len, unsigned codec, int key_only,
 #define VECTORIZE
 #endif
 
-VECTORIZE static void planes_u16(uint16_t *o, const uint8_t *p, unsigned n, unsigned w)
+/* n values from planes stride bytes apart (the column's length) */
+VECTORIZE static void planes_u16(uint16_t *o, const uint8_t *p, unsigned n, unsigned w,
+				 size_t stride)
 {
 	if (w == 0) {
 		memset(o, 0, sizeof(*o) * n);
@@ -854,13 +869,14 @@ VECTORIZE static void planes_u16(uint16_t *o, const uint8_t *p, unsigned n, unsi
 		for (unsigned i = 0; i < n; i++)
 			o[i] = p[i];
 	} else {
-		const uint8_t *q = p + n;
+		const uint8_t *q = p + stride;
 		for (unsigned i = 0; i < n; i++)
 			o[i] = (uint16_t)(p[i] | q[i] << 8);
 	}
 }
 
-VECTORIZE static void planes_u32(uint32_t *o, const uint8_t *p, unsigned n, unsigned w)
+VECTORIZE static void planes_u32(uint32_t *o, const uint8_t *p, unsigned n, unsigned w,
+				 size_t stride)
 {
 	if (w == 0) {
 		memset(o, 0, sizeof(*o) * n);
@@ -869,14 +885,15 @@ VECTORIZE static void planes_u32(uint32_t *o, const uint8_t *p, unsigned n, unsi
 	for (unsigned i = 0; i < n; i++)
 		o[i] = p[i];
 	for (unsigned b = 1; b < w; b++) {
-		const uint8_t *q = p + (size_t)b * n;
+		const uint8_t *q = p + b * stride;
 		unsigned sh = 8 * b;
 		for (unsigned i = 0; i < n; i++)
 			o[i] |= (uint32_t)q[i] << sh;
 	}
 }
 
-VECTORIZE static void planes_u64(uint64_t *o, const uint8_t *p, unsigned n, unsigned w)
+VECTORIZE static void planes_u64(uint64_t *o, const uint8_t *p, unsigned n, unsigned w,
+				 size_t stride)
 {
 	if (w == 0) {
 		memset(o, 0, sizeof(*o) * n);
@@ -885,7 +902,7 @@ VECTORIZE static void planes_u64(uint64_t *o, const uint8_t *p, unsigned n, unsi
 	for (unsigned i = 0; i < n; i++)
 		o[i] = p[i];
 	for (unsigned b = 1; b < w; b++) {
-		const uint8_t *q = p + (size_t)b * n;
+		const uint8_t *q = p + b * stride;
 		unsigned sh = 8 * b;
 		for (unsigned i = 0; i < n; i++)
 			o[i] |= (uint64_t)q[i] << sh;
@@ -903,13 +920,13 @@ long umbra_codec_decode(struct umbra_codec *c, unsigned codec, const uint8_t *bu
 	unsigned n = L.n, n4 = L.n4, n6 = n - n4;
 	memset(out, 0, sizeof(*out) * n);
 
-	planes_u64(v, L.pl[K_SRC4], n4, L.w[K_SRC4]);
+	planes_u64(v, L.pl[K_SRC4], n4, L.w[K_SRC4], n4);
 	uint32_t prev = 0;
 	for (unsigned i = 0; i < n4; i++) {
 		prev += (uint32_t)v[i];
 		umbra_put32be(out[i].src, prev);
 	}
-	planes_u64(v, L.pl[K_DST4], n4, L.w[K_DST4]);
+	planes_u64(v, L.pl[K_DST4], n4, L.w[K_DST4], n4);
 	for (unsigned i = 0; i < n4; i++)
 		umbra_put32be(out[i].dst, (uint32_t)v[i]);
 	for (unsigned b = 0; b < 16; b++)
@@ -918,20 +935,20 @@ long umbra_codec_decode(struct umbra_codec *c, unsigned codec, const uint8_t *bu
 			out[n4 + i].dst[b] = L.pl[K_DST16][(size_t)b * n6 + i];
 		}
 
-	planes_u64(v, L.pl[K_FIRST], n, L.w[K_FIRST]);
+	planes_u64(v, L.pl[K_FIRST], n, L.w[K_FIRST], n);
 	for (unsigned i = 0; i < n; i++) {
 		struct umbra_flow_record *r = &out[i];
 		int same = i > 0 && i != n4 &&
 			   memcmp(r->src, out[i - 1].src, 16) == 0;
 		r->first_ns = (same ? out[i - 1].first_ns : L.base) + v[i] * L.unit;
 	}
-	planes_u64(v, L.pl[K_DUR], n, L.w[K_DUR]);
+	planes_u64(v, L.pl[K_DUR], n, L.w[K_DUR], n);
 	for (unsigned i = 0; i < n; i++)
 		out[i].last_ns = out[i].first_ns + v[i] * L.unit;
 
 #define COL(k, stmt)                                       \
 	do {                                               \
-		planes_u64(v, L.pl[k], n, L.w[k]);         \
+		planes_u64(v, L.pl[k], n, L.w[k], n);         \
 		for (unsigned i = 0; i < n; i++) {         \
 			struct umbra_flow_record *r = &out[i]; \
 			stmt;                              \
@@ -945,7 +962,7 @@ long umbra_codec_decode(struct umbra_codec *c, unsigned codec, const uint8_t *bu
 	COL(K_IPID, r->ip_id = (uint16_t)v[i]);
 	COL(K_WIN, r->syn_window = (uint16_t)v[i]);
 #undef COL
-	planes_u64(v, L.pl[K_PROF], n, L.w[K_PROF]);
+	planes_u64(v, L.pl[K_PROF], n, L.w[K_PROF], n);
 	for (unsigned i = 0; i < n; i++) {
 		if (v[i] >= L.nprof ||
 		    prof_apply(&out[i], L.pl[K_PROFILES] + (size_t)v[i] * PROF_LEN) < 0)
@@ -977,12 +994,81 @@ static struct codec_view *view_new(unsigned m)
 	return v;
 }
 
-long umbra_codec_decode_view(struct umbra_codec *c, unsigned codec, const uint8_t *buf,
-			     size_t len, unsigned cols, int key_only,
-			     struct umbra_block_view *out)
+/* the largest of an integer column's n values (w <= 4) */
+VECTORIZE static uint32_t col_max_u32(const uint8_t *p, unsigned n, unsigned w)
+{
+	uint32_t m = 0;
+	if (w == 1) {
+		uint8_t m8 = 0;
+		for (unsigned i = 0; i < n; i++)
+			m8 = p[i] > m8 ? p[i] : m8;
+		return m8;
+	}
+	uint32_t tmp[1024];
+	for (unsigned i = 0; w && i < n; i += 1024) {
+		unsigned k = n - i < 1024 ? n - i : 1024;
+		planes_u32(tmp, p + i, k, w, n);
+		for (unsigned j = 0; j < k; j++)
+			m = tmp[j] > m ? tmp[j] : m;
+	}
+	return m;
+}
+
+/* value i of an integer column of width w, planes stride bytes apart */
+static uint64_t plane_get(const uint8_t *p, size_t i, unsigned w, size_t stride)
+{
+	uint64_t x = 0;
+	for (unsigned b = 0; b < w; b++)
+		x |= (uint64_t)p[b * stride + i] << (8 * b);
+	return x;
+}
+
+/* whether record i has record i - 1's src (its first_ns is then a delta) */
+static int view_same(const struct layout *L, uint32_t i)
+{
+	uint32_t n4 = L->n4, n6 = L->n - n4;
+	if (i < n4)
+		return i > 0 && plane_get(L->pl[K_SRC4], i, L->w[K_SRC4], n4) == 0;
+	uint32_t k = i - n4;
+	if (k == 0)
+		return 0;
+	for (unsigned b = 0; b < 16; b++)
+		if (L->pl[K_SRC16][(size_t)b * n6 + k] != L->pl[K_SRC16][(size_t)b * n6 + k - 1])
+			return 0;
+	return 1;
+}
+
+/* src4 of compact record i - 1 (0 for i = 0) */
+static uint32_t src_before(struct codec_view *v, uint32_t i)
+{
+	if (v->src_at == i)
+		return v->src_prev;
+	uint32_t x = 0;
+	for (uint32_t k = 0; k < i; k++)
+		x += (uint32_t)plane_get(v->L.pl[K_SRC4], k, v->L.w[K_SRC4], v->L.n4);
+	return x;
+}
+
+/* first_ns of record i - 1 (base for i = 0) */
+static uint64_t first_before(struct codec_view *v, uint32_t i)
+{
+	const struct layout *L = &v->L;
+	if (v->first_at == i)
+		return v->first_prev;
+	uint64_t x = L->base;
+	for (uint32_t k = 0; k < i; k++)
+		x = (view_same(L, k) ? x : L->base) +
+		    plane_get(L->pl[K_FIRST], k, L->w[K_FIRST], L->n) * L->unit;
+	return x;
+}
+
+long umbra_codec_view_begin(struct umbra_codec *c, unsigned codec, const uint8_t *buf,
+			    size_t len, unsigned cols, int key_only)
 {
 	struct layout L;
 
+	if (c->view)
+		c->view->ready = 0;
 	if (key_only && (cols & ~UMBRA_CODEC_KEY_COLS))
 		return -EINVAL;
 	if (walk(buf, len, codec, key_only, c->max, &L) < 0)
@@ -990,37 +1076,89 @@ long umbra_codec_decode_view(struct umbra_codec *c, unsigned codec, const uint8_
 	if (!c->view && !(c->view = view_new(c->max)))
 		return -ENOMEM;
 	struct codec_view *v = c->view;
-	const uint8_t *const *pl = L.pl;
-	const unsigned *w = L.w;
 	uint32_t n = L.n, n4 = L.n4, nprof = L.nprof;
-	uint64_t unit = L.unit, base = L.base;
-	unsigned n6 = n - n4;
-	const uint8_t *prof = L.pl[K_PROFILES];
 
-	memset(out, 0, sizeof(*out));
-	out->n = n;
-	out->n4 = n4;
 	if (cols & UMBRA_COL_LAST)
 		cols |= UMBRA_COL_FIRST;
+	if (cols & UMBRA_COL_PROFILE) {
+		const uint8_t *prof = L.pl[K_PROFILES];
+		int all4 = 1;
+		for (uint32_t j = 0; j < nprof; j++) {
+			struct umbra_flow_record *r = &v->profiles[j];
+			memset(r, 0, sizeof(*r));
+			if (prof_apply(r, prof + (size_t)j * PROF_LEN) < 0)
+				return -EBADMSG;
+			r->ttl_max = 0;
+			r->syn_ttl = 0;
+			all4 &= r->family == 4;
+		}
+		/*
+		 * Every index below P and the compact section's profiles of
+		 * family 4, for the whole block before any range of it is
+		 * handed out: a damaged block is never half counted.
+		 */
+		if (nprof == 0 || col_max_u32(L.pl[K_PROF], n, L.w[K_PROF]) >= nprof)
+			return -EBADMSG;
+		uint32_t tmp[1024];
+		for (uint32_t i = 0; !all4 && i < n4; i += 1024) {
+			uint32_t k = n4 - i < 1024 ? n4 - i : 1024;
+			planes_u32(tmp, L.pl[K_PROF] + i, k, L.w[K_PROF], n);
+			for (uint32_t j = 0; j < k; j++)
+				if (v->profiles[tmp[j]].family != 4)
+					return -EBADMSG;
+		}
+	}
+	v->L = L;
+	v->cols = cols;
+	v->src_at = 0;
+	v->src_prev = 0;
+	v->first_at = 0;
+	v->first_prev = L.base;
+	v->ready = 1;
+	return (long)n;
+}
+
+int umbra_codec_view_range(struct umbra_codec *c, uint32_t from, uint32_t count,
+			   struct umbra_block_view *out)
+{
+	struct codec_view *v = c->view;
+	if (!v || !v->ready || from > v->L.n || count > v->L.n - from)
+		return -EINVAL;
+	const struct layout *L = &v->L;
+	const uint8_t *const *pl = L->pl;
+	const unsigned *w = L->w;
+	uint32_t n = L->n, n4 = L->n4, n6 = n - n4, to = from + count;
+	/* the compact records [a4, b4), the others [n4 + a6, n4 + b6) */
+	uint32_t a4 = from < n4 ? from : n4, b4 = to < n4 ? to : n4;
+	uint32_t a6 = (from > n4 ? from : n4) - n4, b6 = (to > n4 ? to : n4) - n4;
+	uint64_t unit = L->unit, base = L->base;
+	unsigned cols = v->cols;
+
+	memset(out, 0, sizeof(*out));
+	out->n = count;
+	out->n4 = b4 - a4;
+	out->from = from;
 	if (cols & UMBRA_COL_SRC) {
-		planes_u32(v->src4, pl[0], n4, w[0]);
-		uint32_t prev = 0;
-		for (unsigned i = 0; i < n4; i++)
+		uint32_t prev = src_before(v, a4);
+		planes_u32(v->src4, pl[K_SRC4] + a4, b4 - a4, w[K_SRC4], n4);
+		for (uint32_t i = 0; i < b4 - a4; i++)
 			v->src4[i] = prev += v->src4[i];
+		v->src_at = b4;
+		v->src_prev = prev;
 		out->src4 = v->src4;
 	}
 	if (cols & UMBRA_COL_DST) {
-		planes_u32(v->f.dst4, pl[1], n4, w[1]);
+		planes_u32(v->f.dst4, pl[K_DST4] + a4, b4 - a4, w[K_DST4], n4);
 		out->dst4 = v->f.dst4;
 	}
-	for (unsigned k = 2; k < 4; k++) {
-		if (!(cols & (k == 2 ? UMBRA_COL_SRC : UMBRA_COL_DST)))
+	for (unsigned k = K_SRC16; k <= K_DST16; k++) {
+		if (!(cols & (k == K_SRC16 ? UMBRA_COL_SRC : UMBRA_COL_DST)))
 			continue;
-		uint8_t *a = k == 2 ? v->f.src16 : v->f.dst16;
+		uint8_t *a = k == K_SRC16 ? v->f.src16 : v->f.dst16;
 		for (unsigned b = 0; b < 16; b++)
-			for (unsigned i = 0; i < n6; i++)
-				a[16 * (size_t)i + b] = pl[k][(size_t)b * n6 + i];
-		if (k == 2)
+			for (uint32_t i = a6; i < b6; i++)
+				a[16 * (size_t)(i - a6) + b] = pl[k][(size_t)b * n6 + i];
+		if (k == K_SRC16)
 			out->src16 = a;
 		else
 			out->dst16 = a;
@@ -1028,83 +1166,85 @@ long umbra_codec_decode_view(struct umbra_codec *c, unsigned codec, const uint8_
 	if (cols & UMBRA_COL_FIRST) {
 		/* a first_ns is a delta when the record has the previous one's src */
 		uint8_t *same = v->same;
-		memset(same, 1, n);
-		if (n4)
+		memset(same, 1, count);
+		for (unsigned b = 0; b < w[K_SRC4]; b++)
+			for (uint32_t i = a4; i < b4; i++)
+				same[i - a4] &= pl[K_SRC4][(size_t)b * n4 + i] == 0;
+		if (a4 == 0 && b4 > 0)
 			same[0] = 0;
-		for (unsigned b = 0; b < w[0]; b++)
-			for (unsigned i = 0; i < n4; i++)
-				same[i] &= pl[0][(size_t)b * n4 + i] == 0;
-		if (n6)
-			same[n4] = 0;
-		for (unsigned b = 0; b < 16; b++) {
-			const uint8_t *q = pl[2] + (size_t)b * n6;
-			for (unsigned i = 1; i < n6; i++)
-				same[n4 + i] &= q[i] == q[i - 1];
+		if (b6 > a6) {
+			uint8_t *s6 = same + (b4 - a4); /* s6[k - a6]: record n4 + k */
+			if (a6 == 0)
+				s6[0] = 0;
+			for (unsigned b = 0; b < 16; b++) {
+				const uint8_t *q = pl[K_SRC16] + (size_t)b * n6;
+				for (uint32_t k = a6 ? a6 : 1; k < b6; k++)
+					s6[k - a6] &= q[k] == q[k - 1];
+			}
 		}
-		planes_u64(v->f.first, pl[4], n, w[4]);
-		uint64_t prev = base;
-		for (unsigned i = 0; i < n; i++)
+		uint64_t prev = first_before(v, from);
+		planes_u64(v->f.first, pl[K_FIRST] + from, count, w[K_FIRST], n);
+		for (uint32_t i = 0; i < count; i++)
 			v->f.first[i] = prev = (same[i] ? prev : base) + v->f.first[i] * unit;
+		v->first_at = to;
+		v->first_prev = prev;
 		out->first_ns = v->f.first;
 	}
 	if (cols & UMBRA_COL_LAST) {
-		planes_u64(v->f.last, pl[5], n, w[5]);
-		for (unsigned i = 0; i < n; i++)
+		planes_u64(v->f.last, pl[K_DUR] + from, count, w[K_DUR], n);
+		for (uint32_t i = 0; i < count; i++)
 			v->f.last[i] = v->f.first[i] + v->f.last[i] * unit;
 		out->last_ns = v->f.last;
 	}
 	if (cols & UMBRA_COL_SPORT) {
-		planes_u16(v->f.sport, pl[6], n, w[6]);
+		planes_u16(v->f.sport, pl[K_SPORT] + from, count, w[K_SPORT], n);
 		out->sport = v->f.sport;
 	}
 	if (cols & UMBRA_COL_DPORT) {
-		planes_u16(v->f.dport, pl[7], n, w[7]);
+		planes_u16(v->f.dport, pl[K_DPORT] + from, count, w[K_DPORT], n);
 		out->dport = v->f.dport;
 	}
 	if (cols & UMBRA_COL_PACKETS) {
-		planes_u32(v->f.packets, pl[8], n, w[8]);
+		planes_u32(v->f.packets, pl[K_PKTS] + from, count, w[K_PKTS], n);
 		out->packets = v->f.packets;
 	}
 	if (cols & UMBRA_COL_BYTES) {
-		planes_u64(v->f.bytes, pl[9], n, w[9]);
+		planes_u64(v->f.bytes, pl[K_BYTES] + from, count, w[K_BYTES], n);
 		out->bytes = v->f.bytes;
 	}
 	if (cols & UMBRA_COL_TTL) {
-		if (w[10])
-			memcpy(v->f.ttl, pl[10], n);
+		if (w[K_TTL])
+			memcpy(v->f.ttl, pl[K_TTL] + from, count);
 		else
-			memset(v->f.ttl, 0, n);
+			memset(v->f.ttl, 0, count);
 		out->ttl_min = v->f.ttl;
 	}
 	if (cols & UMBRA_COL_IPID) {
-		planes_u16(v->f.ipid, pl[11], n, w[11]);
+		planes_u16(v->f.ipid, pl[K_IPID] + from, count, w[K_IPID], n);
 		out->ip_id = v->f.ipid;
 	}
 	if (cols & UMBRA_COL_WINDOW) {
-		planes_u16(v->f.win, pl[12], n, w[12]);
+		planes_u16(v->f.win, pl[K_WIN] + from, count, w[K_WIN], n);
 		out->syn_window = v->f.win;
 	}
 	if (cols & UMBRA_COL_PROFILE) {
-		planes_u32(v->prof, pl[13], n, w[13]);
-		for (unsigned j = 0; j < nprof; j++) {
-			struct umbra_flow_record *r = &v->profiles[j];
-			memset(r, 0, sizeof(*r));
-			if (prof_apply(r, prof + (size_t)j * PROF_LEN) < 0)
-				return -EBADMSG;
-			r->ttl_max = 0;
-			r->syn_ttl = 0;
-		}
-		uint32_t bad = 0;
-		for (unsigned i = 0; i < n; i++)
-			bad |= v->prof[i] >= nprof;
-		if (bad)
-			return -EBADMSG;
-		for (unsigned i = 0; i < n4; i++)
-			if (v->profiles[v->prof[i]].family != 4)
-				return -EBADMSG;
+		planes_u32(v->prof, pl[K_PROF] + from, count, w[K_PROF], n);
 		out->profile = v->prof;
-		out->nprofiles = nprof;
+		out->nprofiles = L->nprof;
 		out->profiles = v->profiles;
 	}
-	return (long)n;
+	return 0;
+}
+
+long umbra_codec_decode_view(struct umbra_codec *c, unsigned codec, const uint8_t *buf,
+			     size_t len, unsigned cols, int key_only,
+			     struct umbra_block_view *out)
+{
+	long n = umbra_codec_view_begin(c, codec, buf, len, cols, key_only);
+	if (n >= 0) {
+		int rc = umbra_codec_view_range(c, 0, (uint32_t)n, out);
+		if (rc < 0)
+			return rc;
+	}
+	return n;
 }

@@ -158,4 +158,19 @@ long umbra_codec_decode_view(struct umbra_codec *c, unsigned codec, const uint8_
 			     size_t len, unsigned cols, int key_only,
 			     struct umbra_block_view *out);
 
+/*
+ * The same in ranges of records, so that a consumer reads each range's
+ * arrays while they are in the cache: umbra_codec_view_begin() checks the
+ * block as above (all of it, profile indices included) and returns the
+ * record count; umbra_codec_view_range() then fills out with records
+ * [from, from + count), indexed from 0 (out->n = count, out->n4 the compact
+ * ones among them), valid until the codec's next call. Ranges in order
+ * are cheapest; any range is right. -EINVAL without a begun block or for a
+ * range past its end. buf must stay as it is until the last range.
+ */
+long umbra_codec_view_begin(struct umbra_codec *c, unsigned codec, const uint8_t *buf,
+			    size_t len, unsigned cols, int key_only);
+int umbra_codec_view_range(struct umbra_codec *c, uint32_t from, uint32_t count,
+			   struct umbra_block_view *out);
+
 #endif /* UMBRA_RECORD_CODEC_H */

@@ -201,6 +201,8 @@ struct umbra_block_view {
 	const uint32_t *profile;
 	uint32_t nprofiles;
 	const struct umbra_flow_record *profiles;
+	/* the index in its block of record 0 (umbra_block_view_range's from) */
+	uint32_t from;
 };
 
 struct umbra_block_decoder;
@@ -228,6 +230,22 @@ long umbra_block_decode_view(struct umbra_block_decoder *d,
 			     const struct umbra_dump_reader *r,
 			     const struct umbra_dump_block *b, unsigned cols,
 			     struct umbra_block_view *v);
+
+/*
+ * The same in ranges of records, so that each range's arrays are read
+ * while still in the cache: umbra_block_view_begin() reads, verifies,
+ * decompresses and checks all of block b (a damaged block fails here,
+ * before any of it is handed out) and returns its record count; then
+ * umbra_block_view_range() fills v with records [from, from + count),
+ * indexed from 0 (v->n = count, v->n4 the compact ones among them), valid
+ * until the decoder's next call. Ranges in order are cheapest (delta-coded
+ * columns carry on); any range is right. -EINVAL without a begun block, or
+ * for a range past its end.
+ */
+long umbra_block_view_begin(struct umbra_block_decoder *d, const struct umbra_dump_reader *r,
+			    const struct umbra_dump_block *b, unsigned cols);
+int umbra_block_view_range(struct umbra_block_decoder *d, uint32_t from, uint32_t count,
+			   struct umbra_block_view *v);
 
 /* Why the decoder's last call failed (static text), or NULL. */
 const char *umbra_block_decoder_error(const struct umbra_block_decoder *d);

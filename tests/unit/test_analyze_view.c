@@ -2,7 +2,8 @@
 /*
  * Tests for the block-level reader API (engine/dump-reader.c) and the
  * column-selective decoder (engine/record-codec.c): every column of
- * umbra_block_decode_view() equals the full decode, for IPv4 and IPv6,
+ * umbra_block_decode_view() equals the full decode, and so do its ranges
+ * (umbra_block_view_range) in any order, for IPv4 and IPv6,
  * every time unit, any subset of columns; damage is reported with its
  * offset and reason; umbra_block_read_raw() hands back the file's bytes.
  */
@@ -173,6 +174,43 @@ static void test_view_equals_full(void **state)
 				assert_int_equal(i < (long)v.n4, recs[i].family == 4 &&
 						 !recs[i].src[4] && !recs[i].src[15]);
 			}
+			/*
+			 * in ranges: in order (delta columns carried on),
+			 * backwards (worked out from the block's start),
+			 * ranges across the compact / other boundary
+			 */
+			static const uint32_t sizes[] = {1, 7, 64, 333, 100000};
+			for (size_t si = 0; si < sizeof(sizes) / sizeof(sizes[0]); si++) {
+				for (int back = 0; back < 2; back++) {
+					assert_int_equal(umbra_block_view_begin(d2, r, &b, UMBRA_COL_ALL), n);
+					uint32_t sz = sizes[si], nr = ((uint32_t)n + sz - 1) / sz;
+					for (uint32_t q = 0; q < nr; q++) {
+						uint32_t from = (back ? nr - 1 - q : q) * sz;
+						uint32_t cnt = (uint32_t)n - from < sz ? (uint32_t)n - from : sz;
+						assert_int_equal(umbra_block_view_range(d2, from, cnt, &v), 0);
+						assert_int_equal(v.n, cnt);
+						assert_int_equal(v.from, from);
+						for (uint32_t i = 0; i < cnt; i++) {
+							struct umbra_flow_record x;
+							const struct umbra_flow_record *w = &recs[from + i];
+							from_view(&v, i, &x);
+							x.ttl_max = w->ttl_max;
+							x.syn_ttl = w->syn_ttl;
+							assert_memory_equal(&x, w, sizeof(x));
+							assert_int_equal(i < v.n4, w->family == 4 &&
+									 !w->src[4] && !w->src[15]);
+						}
+					}
+				}
+				/* past the end */
+				assert_int_equal(umbra_block_view_range(d2, (uint32_t)n, 1, &v), -EINVAL);
+				assert_int_equal(umbra_block_view_range(d2, 1, (uint32_t)n, &v), -EINVAL);
+				assert_int_equal(umbra_block_view_range(d2, (uint32_t)n, 0, &v), 0);
+			}
+			/* a block decoded since: no range of the one before */
+			assert_int_equal(umbra_block_decode(d2, r, &b, &recs), n);
+			assert_int_equal(umbra_block_view_range(d2, 0, 1, &v), -EINVAL);
+			assert_int_equal(umbra_block_decode(d, r, &b, &recs), n);
 			/* a subset: only what top-ports reads */
 			struct umbra_block_view s;
 			assert_int_equal(umbra_block_decode_view(d2, r, &b,
