@@ -88,10 +88,19 @@ static inline struct an_key cell_key(const uint8_t *addr16, unsigned family,
 	return k;
 }
 
+/* per profile of a block, its records' destination index (prof_dest_load) */
+struct prof_dest {
+	uint32_t *base;
+	uint16_t *mask;
+	uint32_t n, cap;
+	int ok;
+};
+
 struct top_tls {
 	struct an_top_cells c;
 	uint64_t *keys, *vals;
 	size_t cap;
+	struct prof_dest pdm;
 	int nomem;
 };
 
@@ -135,51 +144,52 @@ static inline uint32_t dest_of_dense(size_t i)
 /*
  * Per profile of a block: what a record's destination index is, base[j] +
  * (dport & mask[j]): base from the protocol (dest << 16, or the dense
- * index with dense), mask 0xffff where the protocol has ports. On the
- * stack for up to 1024 profiles, else allocated; -ENOMEM.
+ * index with dense), mask 0xffff where the protocol has ports. Worked out
+ * on a block's first view range (from 0, as the scan hands them out) and
+ * kept for its other ranges: a block can have as many profiles as records.
+ * 1 when d holds v's block, 0 if out of memory.
  */
-struct prof_dest {
-	uint32_t sbase[1024], *base;
-	uint16_t smask[1024], *mask;
-};
-
-static int prof_dest_init(struct prof_dest *d, const struct umbra_block_view *v, int dense)
+static int prof_dest_load(struct prof_dest *d, const struct umbra_block_view *v, int dense)
 {
-	d->base = d->sbase;
-	d->mask = d->smask;
-	if (v->nprofiles > 1024) {
+	if (d->ok && v->from != 0 && d->n == v->nprofiles)
+		return 1;
+	d->ok = 0;
+	if (v->nprofiles > d->cap) {
+		free(d->base);
+		free(d->mask);
 		d->base = malloc(sizeof(*d->base) * v->nprofiles);
 		d->mask = malloc(sizeof(*d->mask) * v->nprofiles);
-		if (!d->base || !d->mask)
-			return -ENOMEM;
+		d->cap = d->base && d->mask ? v->nprofiles : 0;
+		if (!d->cap)
+			return 0;
 	}
 	for (uint32_t j = 0; j < v->nprofiles; j++) {
 		unsigned p = v->profiles[j].proto;
 		d->base[j] = dense ? (uint32_t)dense_of(an_dest_of(p, 0)) : (uint32_t)p << 16;
 		d->mask[j] = has_port(p) ? 0xffff : 0;
 	}
-	return 0;
+	d->n = v->nprofiles;
+	d->ok = 1;
+	return 1;
 }
 
 static void prof_dest_free(struct prof_dest *d)
 {
-	if (d->base != d->sbase) {
-		free(d->base);
-		free(d->mask);
-	}
+	free(d->base);
+	free(d->mask);
+	memset(d, 0, sizeof(*d));
 }
 
 void an_top_view(void *tls, const struct an_file *f, const struct umbra_block_view *v)
 {
 	struct top_tls *t = tls;
-	struct prof_dest pdm;
 
-	if (prof_dest_init(&pdm, v, 0) < 0) {
+	if (!prof_dest_load(&t->pdm, v, 0)) {
 		t->nomem = 1;
-		goto out;
+		return;
 	}
-	const uint32_t *pd = pdm.base;
-	const uint16_t *pm = pdm.mask;
+	const uint32_t *pd = t->pdm.base;
+	const uint16_t *pm = t->pdm.mask;
 	const uint32_t *dst4 = v->dst4, *pk = v->packets, *pr = v->profile;
 	const uint16_t *dport = v->dport;
 	if (f->engine < 256) {
@@ -191,7 +201,7 @@ void an_top_view(void *tls, const struct an_file *f, const struct umbra_block_vi
 			t->cap = t->keys && t->vals ? v->n4 : 0;
 			if (!t->cap) {
 				t->nomem = 1;
-				goto out;
+				return;
 			}
 		}
 		uint64_t *keys = t->keys, *vals = t->vals;
@@ -223,8 +233,6 @@ void an_top_view(void *tls, const struct an_file *f, const struct umbra_block_vi
 			v->profiles[j].family == 6 ? 6 : 4, f->engine, pd[j] | (dport[i] & pm[j]),
 			pk[i]);
 	}
-out:
-	prof_dest_free(&pdm);
 }
 
 void an_top_recs(void *tls, const struct an_file *f, const struct umbra_flow_record *r,
@@ -256,6 +264,7 @@ static int top_merge(void *ctx, void *tls)
 	an_map_free(&t->c.gen);
 	free(t->keys);
 	free(t->vals);
+	prof_dest_free(&t->pdm);
 	free(t);
 	return rc;
 }
@@ -304,6 +313,7 @@ struct totals_tls {
 	 * added to s4 when it takes a place
 	 */
 	uint64_t s4c[256];
+	struct prof_dest pdm;
 	int nomem;
 };
 
@@ -313,30 +323,45 @@ static void *totals_tls_new(void *ctx)
 	(void)ctx;
 	if (!t)
 		return NULL;
-	/* written before read: no zero page to copy on write */
-	t->dense = malloc(sizeof(*t->dense) * NDENSE);
-	t->dense32 = malloc(sizeof(*t->dense32) * NDENSE);
-	if (!t->dense || !t->dense32) {
-		free(t->dense);
-		free(t->dense32);
+	/* dense only when a fold needs it: the merge adds dense32 itself */
+	t->dense32 = calloc(NDENSE, sizeof(*t->dense32));
+	if (!t->dense32) {
 		free(t);
 		return NULL;
 	}
-	memset(t->dense, 0, sizeof(*t->dense) * NDENSE);
-	memset(t->dense32, 0, sizeof(*t->dense32) * NDENSE);
 	t->room = UINT32_MAX;
 	return t;
 }
 
-static void totals_fold(struct totals_tls *t)
+/* add a thread's 32-bit counters into dense (allocated here if need be) */
+static int totals_fold_into(uint64_t **dense, struct totals_tls *t)
 {
 	if (t->room == UINT32_MAX)
-		return;
+		return 0;
+	if (!*dense && !(*dense = calloc(NDENSE, sizeof(**dense))))
+		return -ENOMEM;
 	for (size_t i = 0; i < NDENSE; i++) {
-		t->dense[i] += t->dense32[i];
+		(*dense)[i] += t->dense32[i];
 		t->dense32[i] = 0;
 	}
 	t->room = UINT32_MAX;
+	return 0;
+}
+
+/*
+ * Make room for total packets: 1 to add them into dense32, 0 into dense
+ * (over 2^32 packets at once), -1 out of memory.
+ */
+static int totals_room(struct totals_tls *t, uint64_t total)
+{
+	if (total > t->room && totals_fold_into(&t->dense, t) < 0) {
+		t->nomem = 1;
+		return -1;
+	}
+	if (total > t->room)
+		return t->dense || (t->dense = calloc(NDENSE, sizeof(*t->dense))) ? 0 : -1;
+	t->room -= total;
+	return 1;
 }
 
 static void totals_sensor16(struct totals_tls *t, const uint8_t *addr, unsigned family)
@@ -374,52 +399,63 @@ static inline uint32_t totals_ix(const struct prof_dest *pdm, const struct umbra
 static void totals_view(void *tls, const struct an_file *f, const struct umbra_block_view *v)
 {
 	struct totals_tls *t = tls;
-	struct prof_dest pdm;
+	const struct prof_dest *pdm = &t->pdm;
 	const uint32_t *pk = v->packets;
 	uint32_t n = v->n;
 	(void)f;
 
-	if (prof_dest_init(&pdm, v, 1) < 0) {
+	if (!prof_dest_load(&t->pdm, v, 1)) {
 		t->nomem = 1;
-		goto out;
+		return;
 	}
 	uint64_t total = 0;
 	for (uint32_t i = 0; i < n; i++)
 		total += pk[i];
-	if (total > t->room)
-		totals_fold(t);
-	if (total > t->room) {
-		/* over 2^32 packets in one block */
+	int narrow = totals_room(t, total);
+	if (narrow < 0) {
+		t->nomem = 1;
+		return;
+	}
+	if (!narrow) {
 		for (uint32_t i = 0; i < n; i++)
-			t->dense[totals_ix(&pdm, v, i)] += pk[i];
+			t->dense[totals_ix(pdm, v, i)] += pk[i];
 	} else {
 		uint32_t *d = t->dense32;
 		uint32_t i = 0;
-		t->room -= total;
 		/* the scattered ports of a sweep miss the cache: ask ahead */
 		for (; i + TOTALS_PREFETCH < n; i++) {
-			__builtin_prefetch(&d[totals_ix(&pdm, v, i + TOTALS_PREFETCH)], 1, 3);
-			d[totals_ix(&pdm, v, i)] += pk[i];
+			__builtin_prefetch(&d[totals_ix(pdm, v, i + TOTALS_PREFETCH)], 1, 3);
+			d[totals_ix(pdm, v, i)] += pk[i];
 		}
 		for (; i < n; i++)
-			d[totals_ix(&pdm, v, i)] += pk[i];
+			d[totals_ix(pdm, v, i)] += pk[i];
 	}
 	for (uint32_t i = 0; i < v->n4; i++)
 		totals_sensor4(t, v->dst4[i]);
 	for (uint32_t i = v->n4; i < n; i++)
 		totals_sensor16(t, v->dst16 + 16 * (size_t)(i - v->n4),
 				v->profiles[v->profile[i]].family == 6 ? 6 : 4);
-out:
-	prof_dest_free(&pdm);
 }
 
 static void totals_recs(void *tls, const struct an_file *f, const struct umbra_flow_record *r,
 			size_t n)
 {
 	struct totals_tls *t = tls;
+	uint64_t total = 0;
 	(void)f;
+	for (size_t i = 0; i < n; i++)
+		total += r[i].packets;
+	int narrow = totals_room(t, total);
+	if (narrow < 0) {
+		t->nomem = 1;
+		return;
+	}
 	for (size_t i = 0; i < n; i++, r++) {
-		t->dense[dense_of(an_dest_of(r->proto, r->dport))] += r->packets;
+		size_t d = dense_of(an_dest_of(r->proto, r->dport));
+		if (narrow)
+			t->dense32[d] += r->packets;
+		else
+			t->dense[d] += r->packets;
 		if (compact(r))
 			totals_sensor4(t, umbra_get32be(r->dst));
 		else
@@ -431,6 +467,7 @@ static void totals_free(struct totals_tls *t)
 {
 	free(t->dense);
 	free(t->dense32);
+	prof_dest_free(&t->pdm);
 	an_map64_free(&t->s4);
 	an_map_free(&t->s16);
 }
@@ -439,13 +476,16 @@ static int totals_merge(void *ctx, void *tls)
 {
 	struct totals_tls *into = ctx, *t = tls;
 	int rc = t->nomem ? -ENOMEM : 0;
-	totals_fold(t);
-	if (!into->dense) {
-		into->dense = t->dense;
-		t->dense = NULL;
-	} else {
-		for (size_t i = 0; i < NDENSE; i++)
-			into->dense[i] += t->dense[i];
+	if (totals_fold_into(&into->dense, t) < 0)
+		rc = -ENOMEM;
+	if (t->dense) {
+		if (!into->dense) {
+			into->dense = t->dense;
+			t->dense = NULL;
+		} else {
+			for (size_t i = 0; i < NDENSE; i++)
+				into->dense[i] += t->dense[i];
+		}
 	}
 	if (an_map64_merge(&into->s4, &t->s4) < 0 || an_map_absorb(&into->s16, &t->s16, 0) < 0)
 		rc = -ENOMEM;
