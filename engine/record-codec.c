@@ -22,7 +22,7 @@ static uint32_t crc_tab[8][256];
 #define CRC_LONG 8192
 #define CRC_SHORT 256
 static uint32_t crc_shift_long[4][256], crc_shift_short[4][256];
-static void crc_shift_init(uint32_t tab[4][256], size_t len);
+static void crc_shift_init(void);
 #endif
 
 __attribute__((constructor)) static void crc_init(void)
@@ -38,8 +38,7 @@ __attribute__((constructor)) static void crc_init(void)
 			crc_tab[t][i] = (crc_tab[t - 1][i] >> 8) ^
 					crc_tab[0][crc_tab[t - 1][i] & 0xff];
 #if defined(__x86_64__)
-	crc_shift_init(crc_shift_long, CRC_LONG);
-	crc_shift_init(crc_shift_short, CRC_SHORT);
+	crc_shift_init();
 #endif
 }
 
@@ -53,12 +52,15 @@ static uint32_t crc32c_sw(uint32_t crc, const uint8_t *p, size_t len);
  * after it. Shifting a CRC register over len zero bytes is linear in the
  * register: a table per byte of it, built once per stretch length.
  */
-static void crc_shift_init(uint32_t tab[4][256], size_t len)
+static inline uint32_t crc_shift(uint32_t tab[4][256], uint32_t crc)
 {
-	static const uint8_t zeros[CRC_LONG];
-	uint32_t bit[32];
-	for (unsigned i = 0; i < 32; i++)
-		bit[i] = crc32c_sw(1u << i, zeros, len);
+	return tab[0][crc & 0xff] ^ tab[1][crc >> 8 & 0xff] ^ tab[2][crc >> 16 & 0xff] ^
+	       tab[3][crc >> 24];
+}
+
+/* tab from where each bit of a register goes */
+static void crc_shift_fill(uint32_t tab[4][256], const uint32_t bit[32])
+{
 	for (unsigned k = 0; k < 4; k++)
 		for (unsigned b = 0; b < 256; b++) {
 			uint32_t x = 0;
@@ -69,10 +71,22 @@ static void crc_shift_init(uint32_t tab[4][256], size_t len)
 		}
 }
 
-static inline uint32_t crc_shift(uint32_t tab[4][256], uint32_t crc)
+/* the short stretch by the CRC of zeros, the long one as 32 short ones */
+static void crc_shift_init(void)
 {
-	return tab[0][crc & 0xff] ^ tab[1][crc >> 8 & 0xff] ^ tab[2][crc >> 16 & 0xff] ^
-	       tab[3][crc >> 24];
+	static const uint8_t zeros[CRC_SHORT];
+	uint32_t bit[32];
+	_Static_assert(CRC_LONG == 32 * CRC_SHORT, "the long stretch is 32 short ones");
+	for (unsigned i = 0; i < 32; i++)
+		bit[i] = crc32c_sw(1u << i, zeros, CRC_SHORT);
+	crc_shift_fill(crc_shift_short, bit);
+	for (unsigned i = 0; i < 32; i++) {
+		uint32_t x = 1u << i;
+		for (unsigned k = 0; k < 32; k++)
+			x = crc_shift(crc_shift_short, x);
+		bit[i] = x;
+	}
+	crc_shift_fill(crc_shift_long, bit);
 }
 
 /* three lanes over each 3 * slen bytes while len has them */
