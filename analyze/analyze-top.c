@@ -476,8 +476,21 @@ static int totals_merge(void *ctx, void *tls)
 {
 	struct totals_tls *into = ctx, *t = tls;
 	int rc = t->nomem ? -ENOMEM : 0;
-	if (totals_fold_into(&into->dense, t) < 0)
+	uint64_t used = UINT32_MAX - t->room;
+	if (!into->dense32) {
+		/* the first: take its counters as they are */
+		into->dense32 = t->dense32;
+		into->room = t->room;
+		t->dense32 = NULL;
+	} else if (used <= into->room) {
+		/* the sums still fit in 32 bits */
+		for (size_t i = 0; used && i < NDENSE; i++)
+			into->dense32[i] += t->dense32[i];
+		into->room -= used;
+	} else if (totals_fold_into(&into->dense, into) < 0 ||
+		   totals_fold_into(&into->dense, t) < 0) {
 		rc = -ENOMEM;
+	}
 	if (t->dense) {
 		if (!into->dense) {
 			into->dense = t->dense;
@@ -586,21 +599,43 @@ static void select_top(struct an_top_row *r, size_t *n, size_t keep)
 	an_qsort(r, *n, sizeof(*r), an_top_cmp_row);
 }
 
-/* rows of a dense array, by packets */
-static int rows_of_dense(struct an_top_group *g, const uint64_t *d, size_t keep)
+/*
+ * Rows of dense counters (d64[i] + d32[i], either may be NULL), by
+ * packets; *total gets their sum. With keep, one pass keeps the best keep
+ * rows in a heap instead of listing every destination first.
+ */
+static int rows_of_dense(struct an_top_group *g, const uint64_t *d64, const uint32_t *d32,
+			 size_t keep, uint64_t *total)
 {
-	size_t n = 0;
-	for (size_t i = 0; i < NDENSE; i++)
-		n += d[i] != 0;
-	g->rows = malloc(sizeof(*g->rows) * (n + 1));
+	size_t cap = keep;
+	uint64_t sum = 0;
+#define DENSE_AT(i) ((d64 ? d64[i] : 0) + (d32 ? d32[i] : 0))
+	if (!keep)
+		for (size_t i = 0; i < NDENSE; i++)
+			cap += DENSE_AT(i) != 0;
+	g->rows = malloc(sizeof(*g->rows) * (cap + 1));
 	if (!g->rows)
 		return -ENOMEM;
-	for (size_t i = 0; i < NDENSE; i++)
-		if (d[i]) {
-			g->rows[g->nrows].dest = dest_of_dense(i);
-			g->rows[g->nrows++].packets = d[i];
+	for (size_t i = 0; i < NDENSE; i++) {
+		uint64_t x = DENSE_AT(i);
+		if (!x)
+			continue;
+		sum += x;
+		struct an_top_row row = {.dest = dest_of_dense(i), .packets = x};
+		if (g->nrows < cap) {
+			g->rows[g->nrows++] = row;
+			if (keep && g->nrows == keep) /* a min-heap from here on */
+				for (size_t k = keep / 2; k-- > 0;)
+					sift_worst(g->rows, keep, k);
+		} else if (row_after(&g->rows[0], &row)) {
+			g->rows[0] = row;
+			sift_worst(g->rows, keep, 0);
 		}
-	select_top(g->rows, &g->nrows, keep);
+	}
+#undef DENSE_AT
+	an_qsort(g->rows, g->nrows, sizeof(*g->rows), an_top_cmp_row);
+	if (total)
+		*total = sum;
 	return 0;
 }
 
@@ -784,7 +819,7 @@ int an_top_build(struct an_top_result *t, const struct an_top_cells *cells,
 	}
 	for (size_t i = 0; i < t->nsensors; i++)
 		select_top(t->sensors[i].rows, &t->sensors[i].nrows, keep);
-	if (rows_of_dense(&t->all, all, keep) < 0)
+	if (rows_of_dense(&t->all, all, NULL, keep, NULL) < 0)
 		goto out;
 	if (want_groups) {
 		size_t *gcap = calloc(t->ngroups + 1, sizeof(*gcap));
@@ -830,11 +865,9 @@ static int totals_build(struct an_top_result *t, const struct totals_tls *tot, s
 {
 	memset(t, 0, sizeof(*t));
 	t->all.sensors = tot->s4.n + tot->s16.n;
-	if (!tot->dense)
+	if (!tot->dense && !tot->dense32)
 		return 0; /* no records */
-	for (size_t i = 0; i < NDENSE; i++)
-		t->all.packets += tot->dense[i];
-	return rows_of_dense(&t->all, tot->dense, keep);
+	return rows_of_dense(&t->all, tot->dense, tot->dense32, keep, &t->all.packets);
 }
 
 /* ---- output --------------------------------------------------------------- */
