@@ -168,7 +168,9 @@ static void *worker_main(void *arg)
 		struct work wk = s->q[s->head];
 		s->head = (s->head + 1) % s->qcap;
 		s->count--;
-		pthread_cond_signal(&s->can_put);
+		/* the reader waits for half the queue: one wake-up per qcap / 2 blocks */
+		if (s->count == s->qcap / 2)
+			pthread_cond_signal(&s->can_put);
 		pthread_mutex_unlock(&s->mu);
 		process(w, &wk);
 		file_unref(wk.f);
@@ -179,8 +181,9 @@ static void *worker_main(void *arg)
 static void put(struct scanner *s, const struct work *wk)
 {
 	pthread_mutex_lock(&s->mu);
-	while (s->count == s->qcap)
-		pthread_cond_wait(&s->can_put, &s->mu);
+	if (s->count == s->qcap)
+		while (s->count > s->qcap / 2)
+			pthread_cond_wait(&s->can_put, &s->mu);
 	s->q[(s->head + s->count) % s->qcap] = *wk;
 	s->count++;
 	pthread_cond_signal(&s->can_get);
@@ -249,7 +252,11 @@ int an_scan(const struct an_opts *o, int npaths, char **paths,
 	st->threads = nthreads;
 
 	struct worker *w = calloc(nthreads, sizeof(*w));
-	s.qcap = 4 * (size_t)nthreads + 8;
+	/*
+	 * Blocks ahead of the workers: enough that the reader, which shares
+	 * a core with them, wakes seldom; each holds its file open.
+	 */
+	s.qcap = 16 * (size_t)nthreads + 16;
 	s.q = calloc(s.qcap, sizeof(*s.q));
 	if (!w || !s.q) {
 		free(w);

@@ -621,6 +621,9 @@ static int rows_of_dense(struct an_top_group *g, const uint64_t *d64, const uint
 		if (!x)
 			continue;
 		sum += x;
+		/* not even as many packets as the worst kept row: not kept */
+		if (keep && g->nrows == cap && x < g->rows[0].packets)
+			continue;
 		struct an_top_row row = {.dest = dest_of_dense(i), .packets = x};
 		if (g->nrows < cap) {
 			g->rows[g->nrows++] = row;
