@@ -420,15 +420,23 @@ static void totals_view(void *tls, const struct an_file *f, const struct umbra_b
 		for (uint32_t i = 0; i < n; i++)
 			t->dense[totals_ix(pdm, v, i)] += pk[i];
 	} else {
-		uint32_t *d = t->dense32;
-		uint32_t i = 0;
-		/* the scattered ports of a sweep miss the cache: ask ahead */
-		for (; i + TOTALS_PREFETCH < n; i++) {
-			__builtin_prefetch(&d[totals_ix(pdm, v, i + TOTALS_PREFETCH)], 1, 3);
-			d[totals_ix(pdm, v, i)] += pk[i];
+		/*
+		 * the indices of 1024 records first, then their adds: the
+		 * scattered ports of a sweep miss the cache, so each add asks
+		 * for the counter of the one TOTALS_PREFETCH records ahead
+		 */
+		uint32_t *d = t->dense32, ix[1024];
+		for (uint32_t c = 0; c < n; c += 1024) {
+			uint32_t k = n - c < 1024 ? n - c : 1024, j = 0;
+			for (uint32_t q = 0; q < k; q++)
+				ix[q] = totals_ix(pdm, v, c + q);
+			for (; j + TOTALS_PREFETCH < k; j++) {
+				__builtin_prefetch(&d[ix[j + TOTALS_PREFETCH]], 1, 3);
+				d[ix[j]] += pk[c + j];
+			}
+			for (; j < k; j++)
+				d[ix[j]] += pk[c + j];
 		}
-		for (; i < n; i++)
-			d[totals_ix(pdm, v, i)] += pk[i];
 	}
 	for (uint32_t i = 0; i < v->n4; i++)
 		totals_sensor4(t, v->dst4[i]);
