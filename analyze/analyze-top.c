@@ -354,10 +354,8 @@ static int totals_fold_into(uint64_t **dense, struct totals_tls *t)
  */
 static int totals_room(struct totals_tls *t, uint64_t total)
 {
-	if (total > t->room && totals_fold_into(&t->dense, t) < 0) {
-		t->nomem = 1;
+	if (total > t->room && totals_fold_into(&t->dense, t) < 0)
 		return -1;
-	}
 	if (total > t->room)
 		return t->dense || (t->dense = calloc(NDENSE, sizeof(*t->dense))) ? 0 : -1;
 	t->room -= total;

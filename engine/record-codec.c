@@ -275,7 +275,7 @@ struct umbra_codec {
 	struct codec_view *view; /* column arrays of decode_view, on demand */
 };
 
-/* Where a block's columns are (walk()). */
+/* A block's fixed part and where each of its columns lies (walk()). */
 struct layout {
 	uint32_t n, n4, nprof;
 	unsigned e;
@@ -797,8 +797,6 @@ size_t umbra_codec_encode(struct umbra_codec *c,
 	return (size_t)(p - c->out);
 }
 
-/* A block's fixed part and where each of its columns lies. */
-
 /* An integer column's header: checks it, returns the end, *pl the planes. */
 static const uint8_t *col_at(const uint8_t *p, const uint8_t *end, unsigned n,
 			     unsigned maxw, const uint8_t **pl, unsigned *w)
@@ -962,7 +960,7 @@ long umbra_codec_decode(struct umbra_codec *c, unsigned codec, const uint8_t *bu
 
 #define COL(k, stmt)                                       \
 	do {                                               \
-		planes_u64(v, L.pl[k], n, L.w[k], n);         \
+		planes_u64(v, L.pl[k], n, L.w[k], n);      \
 		for (unsigned i = 0; i < n; i++) {         \
 			struct umbra_flow_record *r = &out[i]; \
 			stmt;                              \
@@ -1153,12 +1151,14 @@ int umbra_codec_view_range(struct umbra_codec *c, uint32_t from, uint32_t count,
 	out->n4 = b4 - a4;
 	out->from = from;
 	if (cols & UMBRA_COL_SRC) {
-		uint32_t prev = src_before(v, a4);
+		uint32_t prev = b4 > a4 ? src_before(v, a4) : 0;
 		planes_u32(v->src4, pl[K_SRC4] + a4, b4 - a4, w[K_SRC4], n4);
 		for (uint32_t i = 0; i < b4 - a4; i++)
 			v->src4[i] = prev += v->src4[i];
-		v->src_at = b4;
-		v->src_prev = prev;
+		if (b4 > a4) {
+			v->src_at = b4;
+			v->src_prev = prev;
+		}
 		out->src4 = v->src4;
 	}
 	if (cols & UMBRA_COL_DST) {
