@@ -261,6 +261,15 @@ export_entry(struct umbra_flow_table *ft, uint32_t i, unsigned reason)
 	ft->free_stack[ft->nfree++] = i;
 	ft->st.active--;
 	e->rec.end_reason = (uint8_t)reason;
+	/*
+	 * the oldest flows leave one after the other, and the oldest is the
+	 * coldest entry of the table: ask for the next one's two lines now
+	 */
+	if (ft->lru_head != UMBRA_FLOW_NONE) {
+		const char *h = (const char *)&ft->entries[ft->lru_head];
+		__builtin_prefetch(h, 1);
+		__builtin_prefetch(h + 64, 1);
+	}
 	ft->emit(ft->emit_arg, &e->rec);
 }
 
@@ -346,7 +355,21 @@ static inline void
 init_record(struct umbra_flow_record *r, const struct umbra_flow_key *k,
 	    uint64_t now_ns)
 {
-	memset(r, 0, sizeof(*r));
+	/*
+	 * seven 16-byte stores: memset() of the 112 bytes compiled to rep
+	 * stosq, whose start-up cost was a tenth of a lookup
+	 */
+	typedef uint8_t zero16 __attribute__((vector_size(16), aligned(1), may_alias));
+	zero16 *q = (zero16 *)(void *)r;
+	const zero16 z = {0};
+	_Static_assert(sizeof(*r) == 7 * sizeof(z), "a record is seven 16-byte stores");
+	q[0] = z;
+	q[1] = z;
+	q[2] = z;
+	q[3] = z;
+	q[4] = z;
+	q[5] = z;
+	q[6] = z;
 	memcpy(r->src, k->src, 32);
 	r->sport = k->sport;
 	r->dport = k->dport;
