@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "analyze.h"
@@ -199,6 +200,16 @@ static void test_parse(void **state)
 	assert_string_equal(b, "2024-05");
 	an_fmt_time(D0, b, sizeof(b));
 	assert_string_equal(b, "2024-05-01T00:00:00Z");
+	/* the month by arithmetic, against gmtime_r for every day to 2517 */
+	for (uint64_t d = 0; d < 200000; d++) {
+		uint64_t ns = d * AN_DAY_NS + (d * 7919 % 86400) * AN_NSEC + d % 1000;
+		time_t secs = (time_t)(ns / AN_NSEC);
+		struct tm tm;
+		assert_non_null(gmtime_r(&secs, &tm));
+		assert_int_equal(an_month_of(ns), (unsigned)((tm.tm_year - 70) * 12 + tm.tm_mon));
+		assert_int_equal(an_month_of(d * AN_DAY_NS + AN_DAY_NS - 1),
+				 (unsigned)((tm.tm_year - 70) * 12 + tm.tm_mon));
+	}
 	int proto, port;
 	assert_int_equal(an_parse_portspec("23/tcp", &proto, &port), 0);
 	assert_true(proto == 6 && port == 23);
