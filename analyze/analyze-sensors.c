@@ -26,15 +26,25 @@ struct an_sensorsagg {
 	struct an_map units; /* (engine + 1, unit) -> 1: the host captured */
 };
 
-struct sen_tls {
-	const struct an_sensorsagg *s;
-	struct an_map cells, units;
-};
-
 static inline unsigned bucket_of(const struct an_sensors_cfg *cfg, uint64_t ns)
 {
 	return cfg->by_month ? an_month_of(ns) : (unsigned)(ns / cfg->unit_ns);
 }
+
+struct sen_tls {
+	const struct an_sensorsagg *s;
+	struct an_map cells, units;
+	/*
+	 * The time of the last record, worked out once for its neighbours:
+	 * its unit [u_lo, u_lo + unit_ns) and number u, its month [m_lo, m_hi)
+	 * and number m, and the (engine + 1, unit) last marked in units.
+	 */
+	int t_ok;
+	uint64_t u_lo, u, m_lo, m_hi;
+	unsigned m;
+	uint64_t mk_engine, mk_unit;
+	int nomem;
+};
 
 static void *sen_tls_new(void *ctx)
 {
@@ -44,47 +54,75 @@ static void *sen_tls_new(void *ctx)
 	return t;
 }
 
-static void sen_add(struct sen_tls *t, unsigned engine, const uint8_t *dst, int fam,
-		    uint64_t first_ns, uint64_t packets)
+/* the cell's time bucket for a record at ns: its unit, or its month */
+static inline uint64_t sen_bucket(struct sen_tls *t, uint64_t ns)
 {
 	const struct an_sensors_cfg *cfg = &t->s->cfg;
-	struct an_key k;
-	memcpy(&k.a, dst, 8);
-	memcpy(&k.b, dst + 8, 8);
-	k.c = (uint64_t)engine << 40 | (uint64_t)fam << 32 | bucket_of(cfg, first_ns);
+	if (!t->t_ok || ns < t->u_lo || ns - t->u_lo >= cfg->unit_ns) {
+		t->u = ns / cfg->unit_ns;
+		t->u_lo = t->u * cfg->unit_ns;
+		t->t_ok = 1;
+	}
+	if (!cfg->by_month)
+		return t->u;
+	if (ns < t->m_lo || ns >= t->m_hi) {
+		t->m = an_month_of(ns);
+		t->m_lo = an_month_start(t->m);
+		t->m_hi = an_month_start(t->m + 1);
+	}
+	return t->m;
+}
+
+/* dst: the address's 16 bytes as two little-endian halves */
+static void sen_add(struct sen_tls *t, unsigned engine, uint64_t dst_lo, uint64_t dst_hi,
+		    int fam, uint64_t first_ns, uint64_t packets)
+{
+	uint64_t bucket = sen_bucket(t, first_ns);
+	struct an_key k = {dst_lo, dst_hi, (uint64_t)engine << 40 | (uint64_t)fam << 32 | bucket};
 	uint64_t *v = an_map_get(&t->cells, &k);
 	if (v)
 		*v += packets;
-	struct an_key u = {(uint64_t)engine + 1, first_ns / cfg->unit_ns, 1};
-	if ((v = an_map_get(&t->units, &u)))
+	else
+		t->nomem = 1;
+	if (t->mk_engine == (uint64_t)engine + 1 && t->mk_unit == t->u)
+		return;
+	struct an_key u = {(uint64_t)engine + 1, t->u, 1};
+	if ((v = an_map_get(&t->units, &u))) {
 		*v = 1;
+		t->mk_engine = (uint64_t)engine + 1;
+		t->mk_unit = t->u;
+	} else {
+		t->nomem = 1;
+	}
 }
 
 static void sen_recs(void *tls, const struct an_file *f, const struct umbra_flow_record *r,
 		     size_t n)
 {
-	for (size_t i = 0; i < n; i++, r++)
-		sen_add(tls, f->engine, r->dst, an_fam(r), r->first_ns, r->packets);
+	for (size_t i = 0; i < n; i++, r++) {
+		uint64_t lo, hi;
+		memcpy(&lo, r->dst, 8);
+		memcpy(&hi, r->dst + 8, 8);
+		sen_add(tls, f->engine, lo, hi, an_fam(r), r->first_ns, r->packets);
+	}
 }
 
 static void sen_view(void *tls, const struct an_file *f, const struct umbra_block_view *v)
 {
 	struct sen_tls *t = tls;
-	for (uint32_t i = 0; i < v->n; i++) {
-		uint8_t a[16] = {0};
-		int fam;
-		if (i < v->n4) {
-			uint32_t x = v->dst4[i];
-			a[0] = (uint8_t)(x >> 24);
-			a[1] = (uint8_t)(x >> 16);
-			a[2] = (uint8_t)(x >> 8);
-			a[3] = (uint8_t)x;
-			fam = 4;
-		} else {
-			memcpy(a, v->dst16 + 16 * (size_t)(i - v->n4), 16);
-			fam = v->profiles[v->profile[i]].family == 6 ? 6 : 4;
-		}
-		sen_add(t, f->engine, a, fam, v->first_ns[i], v->packets[i]);
+	for (uint32_t i = 0; i < v->n4; i++) {
+		/* the address's bytes in order, in the low half: no byte array
+		 * (four byte stores read back as one load stalled forwarding) */
+		uint64_t lo = __builtin_bswap32(v->dst4[i]);
+		sen_add(t, f->engine, lo, 0, 4, v->first_ns[i], v->packets[i]);
+	}
+	for (uint32_t i = v->n4; i < v->n; i++) {
+		uint64_t lo, hi;
+		const uint8_t *a = v->dst16 + 16 * (size_t)(i - v->n4);
+		memcpy(&lo, a, 8);
+		memcpy(&hi, a + 8, 8);
+		sen_add(t, f->engine, lo, hi, v->profiles[v->profile[i]].family == 6 ? 6 : 4,
+			v->first_ns[i], v->packets[i]);
 	}
 }
 
@@ -119,6 +157,8 @@ static int sen_merge(void *ctx, void *tls)
 	struct an_sensorsagg *s = ctx;
 	struct sen_tls *t = tls;
 	int rc = an_map_absorb(&s->cells, &t->cells, 0);
+	if (t->nomem)
+		rc = -ENOMEM;
 	if (an_map_merge(&s->units, &t->units, 1) < 0)
 		rc = -ENOMEM;
 	an_map_free(&t->units);

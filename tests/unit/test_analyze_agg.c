@@ -321,6 +321,52 @@ static void test_capture_days(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/*
+ * One block whose records cross a month and day boundary back and forth
+ * (a block holds its records by source, then time): each record's month
+ * and day are its own, not its neighbour's. Sensor 192.0.2.7 on April
+ * 21 and 30 (1 + 4 packets) and May 1 (2 + 8 packets): April 2 units, 5
+ * packets; May 1 unit, 10 packets.
+ */
+static void test_month_boundary(void **state)
+{
+	(void)state;
+	strcpy(dir, "/tmp/umbra-agg-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	struct umbra_flow_record r[4];
+	rec(&r[0], "192.0.2.7", D0 - AN_NSEC, 1);
+	rec(&r[1], "192.0.2.7", D0, 2);
+	rec(&r[2], "192.0.2.7", D0 - 9 * AN_DAY_NS - 5, 4); /* April 21, 23:59 */
+	rec(&r[3], "192.0.2.7", D0 + AN_NSEC, 8);
+	/* other sources, so the block's order is not time order */
+	inet_pton(AF_INET, "61.200.10.9", r[1].src);
+	inet_pton(AF_INET, "61.200.10.1", r[3].src);
+	write_host("m", r, 4, NULL, 0);
+	struct an_opts o = {.cmd = "test", .from_ns = 0, .to_ns = UINT64_MAX, .threads = 1};
+	struct an_sensors_cfg cfg = {.unit_ns = AN_DAY_NS, .by_month = 1};
+	struct an_sensorsagg *s = an_sensorsagg_new(&cfg, &o);
+	struct an_consumer c;
+	struct an_names engines = {0};
+	struct an_scan_stats st;
+	struct an_sensors_result res;
+	char *paths[] = {dir};
+	an_sensorsagg_consumer(s, &c);
+	assert_int_equal(an_scan(&o, 1, paths, &c, 1, &engines, &st), 0);
+	assert_int_equal(an_sensorsagg_build(s, &o, &engines, &res), 0);
+	assert_int_equal(res.nrows, 2);
+	assert_int_equal(res.rows[0].period, an_month_of(D0) - 1);
+	assert_int_equal(res.rows[0].units, 2);
+	assert_int_equal(res.rows[0].packets, 5);
+	assert_int_equal(res.rows[1].period, an_month_of(D0));
+	assert_int_equal(res.rows[1].units, 1);
+	assert_int_equal(res.rows[1].packets, 10);
+	an_sensorsagg_free(s, &res);
+	an_names_free(&engines);
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 /* ---- top-ports totals: counters past 2^32 -------------------------------- */
 
 /* runs umbra-analyze top-ports with args, its standard output into out */
@@ -393,6 +439,7 @@ int main(void)
 		cmocka_unit_test(test_prefixes),
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_capture_days),
+		cmocka_unit_test(test_month_boundary),
 		cmocka_unit_test(test_top_totals_wide),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
