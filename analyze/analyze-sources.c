@@ -35,6 +35,9 @@ struct src_tls {
 	int last_fam;
 	uint32_t ids[16];
 	size_t nids;
+	/* its last bin, already in the set (UINT64_MAX: none) */
+	uint64_t last_bin;
+	int nomem;
 };
 
 static void *src_tls_new(void *ctx)
@@ -43,6 +46,7 @@ static void *src_tls_new(void *ctx)
 	if (t) {
 		t->s = ctx;
 		t->min_bin = UINT64_MAX;
+		t->last_bin = UINT64_MAX;
 	}
 	return t;
 }
@@ -76,10 +80,15 @@ static void add_source(struct src_tls *t, const uint8_t *addr, int fam, uint64_t
 		memcpy(t->last, addr, 16);
 		t->last_fam = fam;
 		t->nids = an_pfx_all(cfg->ranges->pfx, addr, fam, t->ids, 16);
+		t->last_bin = UINT64_MAX;
 	}
 	if (!t->nids)
 		return;
 	uint64_t bin = first_ns / cfg->interval_ns;
+	/* a source's flows come together: each (source, bin) once */
+	if (bin == t->last_bin)
+		return;
+	t->last_bin = bin;
 	if (bin < t->min_bin)
 		t->min_bin = bin;
 	if (bin > t->max_bin)
@@ -90,6 +99,8 @@ static void add_source(struct src_tls *t, const uint8_t *addr, int fam, uint64_t
 			struct an_hll *h;
 			if (hll_slot(&t->set, &t->hll, &t->nhll, &t->hllcap, &k, &h) == 0)
 				an_hll_add(h, an_addr_hash(addr, fam));
+			else
+				t->nomem = 1;
 		} else {
 			struct an_key k;
 			memcpy(&k.a, addr, 8);
@@ -98,6 +109,8 @@ static void add_source(struct src_tls *t, const uint8_t *addr, int fam, uint64_t
 			uint64_t *v = an_map_get(&t->set, &k);
 			if (v)
 				*v = 1;
+			else
+				t->nomem = 1;
 		}
 	}
 }
@@ -126,7 +139,7 @@ static int src_merge(void *ctx, void *tls)
 {
 	struct an_sources *s = ctx;
 	struct src_tls *t = tls;
-	int rc = 0;
+	int rc = t->nomem ? -ENOMEM : 0;
 	if (t->min_bin != UINT64_MAX) {
 		if (t->min_bin < s->min_bin)
 			s->min_bin = t->min_bin;
@@ -134,7 +147,8 @@ static int src_merge(void *ctx, void *tls)
 			s->max_bin = t->max_bin;
 	}
 	if (!s->cfg.approx) {
-		rc = an_map_absorb(&s->set, &t->set, 0);
+		if (an_map_absorb(&s->set, &t->set, 0) < 0)
+			rc = -ENOMEM;
 	} else {
 		for (size_t i = 0; i < t->set.cap && rc == 0; i++) {
 			const struct an_slot *sl = &t->set.s[i];

@@ -30,6 +30,10 @@ struct an_surge {
 struct surge_tls {
 	const struct an_surge *s;
 	struct an_map pairs;
+	/* the last pair added: a source's flows come together */
+	struct an_key last;
+	int have_last;
+	int nomem;
 };
 
 static void *surge_tls_new(void *ctx)
@@ -46,9 +50,16 @@ static inline void surge_add(struct surge_tls *t, const uint8_t *src, int fam, u
 	memcpy(&k.a, src, 8);
 	memcpy(&k.b, src + 8, 8);
 	k.c = (uint64_t)fam << 32 | (first_ns / AN_DAY_NS);
+	if (t->have_last && k.a == t->last.a && k.b == t->last.b && k.c == t->last.c)
+		return;
 	uint64_t *v = an_map_get(&t->pairs, &k);
-	if (v)
+	if (v) {
 		*v = 1;
+		t->last = k;
+		t->have_last = 1;
+	} else {
+		t->nomem = 1;
+	}
 }
 
 static void surge_add_cb(void *tls, const uint8_t *src, int fam, uint64_t first_ns)
@@ -76,6 +87,8 @@ static int surge_merge(void *ctx, void *tls)
 	struct an_surge *s = ctx;
 	struct surge_tls *t = tls;
 	int rc = an_map_absorb(&s->pairs, &t->pairs, 1);
+	if (t->nomem)
+		rc = -ENOMEM;
 	free(t);
 	return rc;
 }
