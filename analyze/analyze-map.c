@@ -83,6 +83,24 @@ int an_map_grow(struct an_map *m)
 	return 0;
 }
 
+int an_map_mark(struct an_map *m, const struct an_key *keys, size_t n)
+{
+	enum { AHEAD = 8 };
+	/* grow first: the prefetched slots must stay where they are */
+	while (2 * (m->n + n + 1) > m->cap)
+		if (an_map_grow(m) != 0)
+			return -ENOMEM;
+	size_t mask = m->cap - 1;
+	for (size_t i = 0; i < n && i < AHEAD; i++)
+		__builtin_prefetch(&m->s[an_key_hash(&keys[i]) & mask], 1);
+	for (size_t i = 0; i < n; i++) {
+		if (i + AHEAD < n)
+			__builtin_prefetch(&m->s[an_key_hash(&keys[i + AHEAD]) & mask], 1);
+		*an_map_get(m, &keys[i]) = 1; /* room was made above */
+	}
+	return 0;
+}
+
 const uint64_t *an_map_find(const struct an_map *m, const struct an_key *k)
 {
 	if ((k->a | k->b | k->c) == 0)

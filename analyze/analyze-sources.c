@@ -37,8 +37,18 @@ struct src_tls {
 	size_t nids;
 	/* its last bin, already in the set (UINT64_MAX: none) */
 	uint64_t last_bin;
+	/* exact: keys waiting to go into the set together (an_map_mark) */
+	struct an_key pend[256];
+	size_t npend;
 	int nomem;
 };
+
+static void src_flush(struct src_tls *t)
+{
+	if (t->npend && an_map_mark(&t->set, t->pend, t->npend) < 0)
+		t->nomem = 1;
+	t->npend = 0;
+}
 
 static void *src_tls_new(void *ctx)
 {
@@ -102,15 +112,12 @@ static void add_source(struct src_tls *t, const uint8_t *addr, int fam, uint64_t
 			else
 				t->nomem = 1;
 		} else {
-			struct an_key k;
-			memcpy(&k.a, addr, 8);
-			memcpy(&k.b, addr + 8, 8);
-			k.c = (uint64_t)t->ids[i] << 40 | (uint64_t)fam << 32 | (bin & 0xffffffffu);
-			uint64_t *v = an_map_get(&t->set, &k);
-			if (v)
-				*v = 1;
-			else
-				t->nomem = 1;
+			struct an_key *k = &t->pend[t->npend++];
+			memcpy(&k->a, addr, 8);
+			memcpy(&k->b, addr + 8, 8);
+			k->c = (uint64_t)t->ids[i] << 40 | (uint64_t)fam << 32 | (bin & 0xffffffffu);
+			if (t->npend == sizeof(t->pend) / sizeof(t->pend[0]))
+				src_flush(t);
 		}
 	}
 }
@@ -126,6 +133,7 @@ static void src_recs(void *tls, const struct an_file *f, const struct umbra_flow
 	const struct an_sources_cfg *cfg = &((struct src_tls *)tls)->s->cfg;
 	(void)f;
 	an_src_recs(cfg->proto, cfg->port, r, n, src_add, tls);
+	src_flush(tls);
 }
 
 static void src_view(void *tls, const struct an_file *f, const struct umbra_block_view *v)
@@ -133,12 +141,14 @@ static void src_view(void *tls, const struct an_file *f, const struct umbra_bloc
 	const struct an_sources_cfg *cfg = &((struct src_tls *)tls)->s->cfg;
 	(void)f;
 	an_src_view(cfg->proto, cfg->port, v, src_add, tls);
+	src_flush(tls);
 }
 
 static int src_merge(void *ctx, void *tls)
 {
 	struct an_sources *s = ctx;
 	struct src_tls *t = tls;
+	src_flush(t);
 	int rc = t->nomem ? -ENOMEM : 0;
 	if (t->min_bin != UINT64_MAX) {
 		if (t->min_bin < s->min_bin)

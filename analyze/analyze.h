@@ -278,6 +278,12 @@ static inline uint64_t *an_map_get(struct an_map *m, const struct an_key *k)
 	}
 }
 
+/*
+ * Set the value of each of n keys to 1 (a set's insert), prefetching slots
+ * ahead so that the cache misses of new keys overlap; 0 or -ENOMEM.
+ */
+int an_map_mark(struct an_map *m, const struct an_key *keys, size_t n);
+
 /* value of k, or NULL */
 const uint64_t *an_map_find(const struct an_map *m, const struct an_key *k);
 

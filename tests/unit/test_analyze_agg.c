@@ -61,6 +61,34 @@ static void test_map(void **state)
 	free(it);
 	an_map_free(&m);
 	an_map_free(&m2);
+
+	/* an_map_mark: batches with repeats and the zero key, across growth */
+	static struct an_key keys[3000];
+	struct an_map s = {0};
+	for (uint64_t round = 0; round < 40; round++) {
+		for (size_t i = 0; i < 3000; i++) {
+			uint64_t x = (round * 3000 + i) % 50000; /* repeats after 50000 */
+			keys[i] = (struct an_key){x, x * 3, x % 5}; /* x = 0: the zero key */
+		}
+		assert_int_equal(an_map_mark(&s, keys, round % 2 ? 3000 : 17), 0);
+	}
+	for (uint64_t x = 0; x < 50000; x++) {
+		struct an_key k = {x, x * 3, x % 5};
+		const uint64_t *v = an_map_find(&s, &k);
+		/* even rounds mark their first 17 keys only */
+		int want = 0;
+		for (uint64_t round = 0; round < 40 && !want; round++) {
+			uint64_t first = round * 3000 % 50000, span = round % 2 ? 3000 : 17;
+			want = (x + 50000 - first) % 50000 < span;
+		}
+		if (want) {
+			assert_non_null(v);
+			assert_int_equal(*v, 1);
+		} else {
+			assert_null(v);
+		}
+	}
+	an_map_free(&s);
 }
 
 /*
