@@ -33,8 +33,18 @@ struct surge_tls {
 	/* the last pair added: a source's flows come together */
 	struct an_key last;
 	int have_last;
+	/* pairs waiting to go into the set together (an_map_mark) */
+	struct an_key pend[256];
+	size_t npend;
 	int nomem;
 };
+
+static void surge_flush(struct surge_tls *t)
+{
+	if (t->npend && an_map_mark(&t->pairs, t->pend, t->npend) < 0)
+		t->nomem = 1;
+	t->npend = 0;
+}
 
 static void *surge_tls_new(void *ctx)
 {
@@ -52,14 +62,11 @@ static inline void surge_add(struct surge_tls *t, const uint8_t *src, int fam, u
 	k.c = (uint64_t)fam << 32 | (first_ns / AN_DAY_NS);
 	if (t->have_last && k.a == t->last.a && k.b == t->last.b && k.c == t->last.c)
 		return;
-	uint64_t *v = an_map_get(&t->pairs, &k);
-	if (v) {
-		*v = 1;
-		t->last = k;
-		t->have_last = 1;
-	} else {
-		t->nomem = 1;
-	}
+	t->last = k;
+	t->have_last = 1;
+	t->pend[t->npend++] = k;
+	if (t->npend == sizeof(t->pend) / sizeof(t->pend[0]))
+		surge_flush(t);
 }
 
 static void surge_add_cb(void *tls, const uint8_t *src, int fam, uint64_t first_ns)
@@ -73,6 +80,7 @@ static void surge_recs(void *tls, const struct an_file *f, const struct umbra_fl
 	const struct an_surge_cfg *cfg = &((struct surge_tls *)tls)->s->cfg;
 	(void)f;
 	an_src_recs(cfg->proto, cfg->port, r, n, surge_add_cb, tls);
+	surge_flush(tls);
 }
 
 static void surge_view(void *tls, const struct an_file *f, const struct umbra_block_view *v)
@@ -80,12 +88,14 @@ static void surge_view(void *tls, const struct an_file *f, const struct umbra_bl
 	const struct an_surge_cfg *cfg = &((struct surge_tls *)tls)->s->cfg;
 	(void)f;
 	an_src_view(cfg->proto, cfg->port, v, surge_add_cb, tls);
+	surge_flush(tls);
 }
 
 static int surge_merge(void *ctx, void *tls)
 {
 	struct an_surge *s = ctx;
 	struct surge_tls *t = tls;
+	surge_flush(t);
 	int rc = an_map_absorb(&s->pairs, &t->pairs, 1);
 	if (t->nomem)
 		rc = -ENOMEM;
