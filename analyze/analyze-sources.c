@@ -37,17 +37,14 @@ struct src_tls {
 	size_t nids;
 	/* its last bin, already in the set (UINT64_MAX: none) */
 	uint64_t last_bin;
-	/* exact: keys waiting to go into the set together (an_map_mark) */
-	struct an_key pend[256];
-	size_t npend;
+	struct an_markbuf pend; /* exact: keys on their way into set */
 	int nomem;
 };
 
 static void src_flush(struct src_tls *t)
 {
-	if (t->npend && an_map_mark(&t->set, t->pend, t->npend) < 0)
+	if (an_markbuf_flush(&t->pend, &t->set) < 0)
 		t->nomem = 1;
-	t->npend = 0;
 }
 
 static void *src_tls_new(void *ctx)
@@ -112,12 +109,12 @@ static void add_source(struct src_tls *t, const uint8_t *addr, int fam, uint64_t
 			else
 				t->nomem = 1;
 		} else {
-			struct an_key *k = &t->pend[t->npend++];
-			memcpy(&k->a, addr, 8);
-			memcpy(&k->b, addr + 8, 8);
-			k->c = (uint64_t)t->ids[i] << 40 | (uint64_t)fam << 32 | (bin & 0xffffffffu);
-			if (t->npend == sizeof(t->pend) / sizeof(t->pend[0]))
-				src_flush(t);
+			struct an_key k;
+			memcpy(&k.a, addr, 8);
+			memcpy(&k.b, addr + 8, 8);
+			k.c = (uint64_t)t->ids[i] << 40 | (uint64_t)fam << 32 | (bin & 0xffffffffu);
+			if (an_markbuf_add(&t->pend, &t->set, &k) < 0)
+				t->nomem = 1;
 		}
 	}
 }

@@ -33,17 +33,14 @@ struct surge_tls {
 	/* the last pair added: a source's flows come together */
 	struct an_key last;
 	int have_last;
-	/* pairs waiting to go into the set together (an_map_mark) */
-	struct an_key pend[256];
-	size_t npend;
+	struct an_markbuf pend; /* pairs on their way into pairs */
 	int nomem;
 };
 
 static void surge_flush(struct surge_tls *t)
 {
-	if (t->npend && an_map_mark(&t->pairs, t->pend, t->npend) < 0)
+	if (an_markbuf_flush(&t->pend, &t->pairs) < 0)
 		t->nomem = 1;
-	t->npend = 0;
 }
 
 static void *surge_tls_new(void *ctx)
@@ -64,9 +61,8 @@ static inline void surge_add(struct surge_tls *t, const uint8_t *src, int fam, u
 		return;
 	t->last = k;
 	t->have_last = 1;
-	t->pend[t->npend++] = k;
-	if (t->npend == sizeof(t->pend) / sizeof(t->pend[0]))
-		surge_flush(t);
+	if (an_markbuf_add(&t->pend, &t->pairs, &k) < 0)
+		t->nomem = 1;
 }
 
 static void surge_add_cb(void *tls, const uint8_t *src, int fam, uint64_t first_ns)

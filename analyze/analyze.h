@@ -284,6 +284,27 @@ static inline uint64_t *an_map_get(struct an_map *m, const struct an_key *k)
  */
 int an_map_mark(struct an_map *m, const struct an_key *keys, size_t n);
 
+/* keys waiting to go into a set together, for an_map_mark */
+struct an_markbuf {
+	struct an_key k[256];
+	size_t n;
+};
+
+/* the waiting keys into m; 0 or -ENOMEM */
+static inline int an_markbuf_flush(struct an_markbuf *b, struct an_map *m)
+{
+	int rc = b->n ? an_map_mark(m, b->k, b->n) : 0;
+	b->n = 0;
+	return rc;
+}
+
+/* k to wait for the next flush, done here when the buffer is full */
+static inline int an_markbuf_add(struct an_markbuf *b, struct an_map *m, const struct an_key *k)
+{
+	b->k[b->n++] = *k;
+	return b->n == sizeof(b->k) / sizeof(b->k[0]) ? an_markbuf_flush(b, m) : 0;
+}
+
 /* value of k, or NULL */
 const uint64_t *an_map_find(const struct an_map *m, const struct an_key *k);
 
