@@ -282,11 +282,41 @@ static void write_host(const char *name, const struct umbra_flow_record *r, unsi
 	assert_int_equal(umbra_dump_writer_close(w, NULL), 0);
 }
 
+/* dir: a fresh directory under /tmp (mkdtemp's template) for a test's dumps */
+static void dir_make(void)
+{
+	strcpy(dir, "/tmp/umbra-agg-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+}
+
+static void dir_remove(void)
+{
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* the sensors aggregation over dir; free with an_sensorsagg_free, an_names_free */
+static struct an_sensorsagg *sensors_of_dir(const struct an_opts *o, int by_month,
+					    struct an_names *engines,
+					    struct an_sensors_result *res)
+{
+	struct an_sensors_cfg cfg = {.unit_ns = AN_DAY_NS, .by_month = by_month};
+	struct an_sensorsagg *s = an_sensorsagg_new(&cfg, o);
+	struct an_consumer c;
+	struct an_scan_stats st;
+	char *paths[] = {dir};
+	assert_non_null(s);
+	an_sensorsagg_consumer(s, &c);
+	assert_int_equal(an_scan(o, 1, paths, &c, 1, engines, &st), 0);
+	assert_int_equal(an_sensorsagg_build(s, o, engines, res), 0);
+	return s;
+}
+
 static void test_capture_days(void **state)
 {
 	(void)state;
-	strcpy(dir, "/tmp/umbra-agg-XXXXXX");
-	assert_non_null(mkdtemp(dir));
+	dir_make();
 	/* host a: records on days 0, 1 and 5; intervals cover days 0-2 and 5,
 	 * so day 2 counts though it has no record; days 3 and 4 do not */
 	struct umbra_flow_record r[4];
@@ -307,16 +337,9 @@ static void test_capture_days(void **state)
 
 	for (int by_month = 1; by_month >= 0; by_month--) {
 		struct an_opts o = {.cmd = "test", .from_ns = 0, .to_ns = UINT64_MAX, .threads = 2};
-		struct an_sensors_cfg cfg = {.unit_ns = AN_DAY_NS, .by_month = by_month};
-		struct an_sensorsagg *s = an_sensorsagg_new(&cfg, &o);
-		struct an_consumer c;
 		struct an_names engines = {0};
-		struct an_scan_stats st;
 		struct an_sensors_result res;
-		char *paths[] = {dir};
-		an_sensorsagg_consumer(s, &c);
-		assert_int_equal(an_scan(&o, 1, paths, &c, 1, &engines, &st), 0);
-		assert_int_equal(an_sensorsagg_build(s, &o, &engines, &res), 0);
+		struct an_sensorsagg *s = sensors_of_dir(&o, by_month, &engines, &res);
 		if (by_month) {
 			assert_int_equal(res.nrows, 2);
 			/* a: 2 sensors x 4 days, 11 packets */
@@ -344,9 +367,7 @@ static void test_capture_days(void **state)
 		an_sensorsagg_free(s, &res);
 		an_names_free(&engines);
 	}
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	assert_int_equal(system(cmd), 0);
+	dir_remove();
 }
 
 /*
@@ -359,8 +380,7 @@ static void test_capture_days(void **state)
 static void test_month_boundary(void **state)
 {
 	(void)state;
-	strcpy(dir, "/tmp/umbra-agg-XXXXXX");
-	assert_non_null(mkdtemp(dir));
+	dir_make();
 	struct umbra_flow_record r[4];
 	rec(&r[0], "192.0.2.7", D0 - AN_NSEC, 1);
 	rec(&r[1], "192.0.2.7", D0, 2);
@@ -371,16 +391,9 @@ static void test_month_boundary(void **state)
 	inet_pton(AF_INET, "61.200.10.1", r[3].src);
 	write_host("m", r, 4, NULL, 0);
 	struct an_opts o = {.cmd = "test", .from_ns = 0, .to_ns = UINT64_MAX, .threads = 1};
-	struct an_sensors_cfg cfg = {.unit_ns = AN_DAY_NS, .by_month = 1};
-	struct an_sensorsagg *s = an_sensorsagg_new(&cfg, &o);
-	struct an_consumer c;
 	struct an_names engines = {0};
-	struct an_scan_stats st;
 	struct an_sensors_result res;
-	char *paths[] = {dir};
-	an_sensorsagg_consumer(s, &c);
-	assert_int_equal(an_scan(&o, 1, paths, &c, 1, &engines, &st), 0);
-	assert_int_equal(an_sensorsagg_build(s, &o, &engines, &res), 0);
+	struct an_sensorsagg *s = sensors_of_dir(&o, 1, &engines, &res);
 	assert_int_equal(res.nrows, 2);
 	assert_int_equal(res.rows[0].period, an_month_of(D0) - 1);
 	assert_int_equal(res.rows[0].units, 2);
@@ -390,9 +403,7 @@ static void test_month_boundary(void **state)
 	assert_int_equal(res.rows[1].packets, 10);
 	an_sensorsagg_free(s, &res);
 	an_names_free(&engines);
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	assert_int_equal(system(cmd), 0);
+	dir_remove();
 }
 
 /* ---- top-ports totals: counters past 2^32 -------------------------------- */
@@ -422,8 +433,7 @@ static void run_top(char **argv, int argc, char *out, size_t len)
 static void test_top_totals_wide(void **state)
 {
 	(void)state;
-	strcpy(dir, "/tmp/umbra-agg-XXXXXX");
-	assert_non_null(mkdtemp(dir));
+	dir_make();
 	/*
 	 * The overall table adds a block's packets into 32-bit counters and
 	 * folds them into 64-bit ones before they could overflow. Host a: one
@@ -453,9 +463,7 @@ static void test_top_totals_wide(void **state)
 		run_top(argv, 6, out, sizeof(out));
 		assert_string_equal(out, want);
 	}
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	assert_int_equal(system(cmd), 0);
+	dir_remove();
 }
 
 int main(void)
