@@ -97,10 +97,15 @@ static void process(struct worker *w, struct work *wk)
 		 * in the first-level cache, instead of arrays of the whole
 		 * block written out to memory and read back
 		 */
-		for (long from = 0; from < n; from += AN_VIEW_RANGE) {
-			long k = n - from < AN_VIEW_RANGE ? n - from : AN_VIEW_RANGE;
-			if (umbra_block_view_range(w->dec, (uint32_t)from, (uint32_t)k, &v) < 0)
+		long total = n;
+		for (long from = 0; from < total; from += AN_VIEW_RANGE) {
+			long k = total - from < AN_VIEW_RANGE ? total - from : AN_VIEW_RANGE;
+			int rc = umbra_block_view_range(w->dec, (uint32_t)from, (uint32_t)k, &v);
+			if (rc < 0) {
+				/* not after a begun block; reported, never silent */
+				n = rc;
 				break;
+			}
 			for (size_t i = 0; i < s->nc; i++)
 				s->c[i].view(w->tls[i], f, &v);
 		}

@@ -761,9 +761,9 @@ long umbra_block_view_begin(struct umbra_block_decoder *d, const struct umbra_du
 int umbra_block_view_range(struct umbra_block_decoder *d, uint32_t from, uint32_t count,
 			   struct umbra_block_view *v)
 {
-	if (!d->view)
-		return -EINVAL;
-	return umbra_codec_view_range(d->codec, from, count, v);
+	int rc = d->view ? umbra_codec_view_range(d->codec, from, count, v) : -EINVAL;
+	d->err = rc < 0 ? "view range without a begun block, or past its end" : NULL;
+	return rc;
 }
 
 long umbra_block_decode_view(struct umbra_block_decoder *d,

@@ -205,6 +205,7 @@ static void test_view_equals_full(void **state)
 				/* past the end */
 				assert_int_equal(umbra_block_view_range(d2, (uint32_t)n, 1, &v), -EINVAL);
 				assert_int_equal(umbra_block_view_range(d2, 1, (uint32_t)n, &v), -EINVAL);
+				assert_non_null(umbra_block_decoder_error(d2));
 				assert_int_equal(umbra_block_view_range(d2, (uint32_t)n, 0, &v), 0);
 			}
 			/* a block decoded since: no range of the one before */
