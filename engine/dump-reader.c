@@ -15,6 +15,7 @@
 /* only for ZSTD_d_forceIgnoreChecksum, whose failure is harmless */
 #define ZSTD_STATIC_LINKING_ONLY
 #include <zstd.h>
+#include <zstd_errors.h>
 
 #include "record-codec.h"
 #include "umbra/dump.h"
@@ -461,9 +462,29 @@ static void block_parse(struct umbra_dump_block *b, uint64_t off, const uint8_t 
 /* why fetch() refused a block, for umbra_dump_last_damage() */
 static const char *const fetch_why[] = {
 	"block data CRC", "zstd frame", "columnar block structure",
-	"unknown codec id", "read error",
+	"unknown codec id", "read error", "key part checksum (XXH64)",
 };
-enum { WHY_CRC, WHY_ZSTD, WHY_CODEC, WHY_UNKNOWN, WHY_READ };
+enum { WHY_CRC, WHY_ZSTD, WHY_CODEC, WHY_UNKNOWN, WHY_READ, WHY_KEYSUM };
+
+/* whether the zstd frame at p declares a content checksum */
+static int frame_has_checksum(const uint8_t *p, size_t len)
+{
+	ZSTD_frameHeader fh;
+	return ZSTD_getFrameHeader(&fh, p, len) == 0 && fh.frameType == ZSTD_frame &&
+	       fh.checksumFlag;
+}
+
+/* a decoder that trusts the CRC checks XXH64 where the CRC is not read */
+static void checksum_check(struct umbra_block_decoder *d, int on)
+{
+#ifdef ZSTD_d_forceIgnoreChecksum
+	(void)ZSTD_DCtx_setParameter(d->dctx, ZSTD_d_forceIgnoreChecksum,
+				     on ? ZSTD_d_validateChecksum : ZSTD_d_ignoreChecksum);
+#else
+	(void)d;
+	(void)on;
+#endif
+}
 
 enum { UNPACK_NONE, UNPACK_ALL, UNPACK_KEY };
 
@@ -502,7 +523,16 @@ static int fetch(struct umbra_block_decoder *d, const struct umbra_dump_reader *
 		}
 		d->src = d->cbuf;
 	}
-	if (umbra_crc32c(0, d->src, csize) != b->data_crc)
+	/*
+	 * Only a codec 2 block's key part is wanted, and its frame carries
+	 * zstd's XXH64 of its content: that checksum, verified as it is
+	 * decompressed, stands for the block CRC, so the rest of the block
+	 * (four fifths of its bytes) is never read. Damage there is for the
+	 * readers of the rest, and for verify, to report.
+	 */
+	int key_sum = unpack == UNPACK_KEY && b->codec == UMBRA_BLK_CODEC_SPLIT &&
+		      frame_has_checksum(d->src, csize);
+	if (!key_sum && umbra_crc32c(0, d->src, csize) != b->data_crc)
 		return -EBADMSG;
 	*why = WHY_ZSTD;
 	/* the frames: c1/u1 the first (codec 1: the only one) */
@@ -515,8 +545,11 @@ static int fetch(struct umbra_block_decoder *d, const struct umbra_dump_reader *
 		if (c1 != csize || u1 != usize)
 			return -EBADMSG;
 	} else {
+		/* the rest's frame header gives its content size; its end is
+		 * found by walking its blocks, which only its readers do */
 		if (c1 >= csize || u1 == 0 ||
-		    ZSTD_findFrameCompressedSize(d->src + c1, csize - c1) != csize - c1 ||
+		    (!key_sum &&
+		     ZSTD_findFrameCompressedSize(d->src + c1, csize - c1) != csize - c1) ||
 		    ZSTD_getFrameContentSize(d->src + c1, csize - c1) != usize - u1)
 			return -EBADMSG;
 	}
@@ -535,7 +568,13 @@ static int fetch(struct umbra_block_decoder *d, const struct umbra_dump_reader *
 			return -ENOMEM;
 	}
 	size_t want = unpack == UNPACK_KEY || b->codec == UMBRA_BLK_CODEC_FLAT ? 1 : 2;
+	if (key_sum && (d->flags & UMBRA_DECODER_TRUST_CRC))
+		checksum_check(d, 1);
 	size_t got = ZSTD_decompressDCtx(d->dctx, d->ubuf, (size_t)u1, d->src, c1);
+	if (key_sum && (d->flags & UMBRA_DECODER_TRUST_CRC))
+		checksum_check(d, 0);
+	if (ZSTD_isError(got) && ZSTD_getErrorCode(got) == ZSTD_error_checksum_wrong)
+		*why = WHY_KEYSUM;
 	if (ZSTD_isError(got) || got != u1)
 		return -EBADMSG;
 	d->ulen = got;

@@ -5,7 +5,9 @@
  * umbra_block_decode_view() equals the full decode, and so do its ranges
  * (umbra_block_view_range) in any order, for IPv4 and IPv6,
  * every time unit, any subset of columns; damage is reported with its
- * offset and reason; umbra_block_read_raw() hands back the file's bytes.
+ * offset and reason; a key-column view checks the key part by its own
+ * checksum and never needs the rest; umbra_block_read_raw() hands back the
+ * file's bytes.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <zstd.h>
 
 #include "record-codec.h"
 #include "umbra/dump.h"
@@ -313,6 +316,100 @@ static void test_damage_named(void **state)
 	umbra_dump_close(r);
 }
 
+#define KEY_COLS (UMBRA_COL_DST | UMBRA_COL_DPORT | UMBRA_COL_PACKETS | UMBRA_COL_PROFILE)
+
+/* the key columns of a view, one line per record, for comparison */
+static size_t key_text(const struct umbra_block_view *v, char *buf, size_t cap)
+{
+	size_t k = 0;
+	for (uint32_t i = 0; i < v->n && k < cap; i++) {
+		const struct umbra_flow_record *p = &v->profiles[v->profile[i]];
+		uint32_t d = i < v->n4 ? v->dst4[i] : v->dst16[16 * (size_t)(i - v->n4) + 15];
+		k += (size_t)snprintf(buf + k, cap - k, "%u %u %u %u %u\n", (unsigned)d,
+				      (unsigned)v->dport[i], (unsigned)v->packets[i],
+				      (unsigned)p->proto, (unsigned)p->family);
+	}
+	return k;
+}
+
+/*
+ * The compressed size of block b's first (key) frame; *data (if given)
+ * points at the block's data, valid until d's next call.
+ */
+static size_t key_frame(struct umbra_block_decoder *d, const struct umbra_dump_reader *r,
+			const struct umbra_dump_block *b, const uint8_t **data)
+{
+	const uint8_t *p;
+	long c = umbra_block_read_raw(d, r, b, &p);
+	assert_int_equal(c, b->csize);
+	size_t c1 = ZSTD_findFrameCompressedSize(p, (size_t)c);
+	assert_false(ZSTD_isError(c1));
+	assert_true(c1 > 16 && c1 < b->csize);
+	if (data)
+		*data = p;
+	return c1;
+}
+
+/*
+ * A view of key columns only reads a codec 2 block's key frame, checked by
+ * its XXH64 (also with UMBRA_DECODER_TRUST_CRC, which skips XXH64 where the
+ * block CRC is read): damage past it leaves the view exact, while the full
+ * decode still fails on the block CRC; damage in it, down to one bit of the
+ * checksum itself, fails the view.
+ */
+static void test_key_part_checked(void **state)
+{
+	static char want[BLOCK * 48], got[BLOCK * 48];
+	(void)state;
+	for (unsigned flags = 0; flags <= UMBRA_DECODER_TRUST_CRC; flags++) {
+		write_file(0);
+		struct umbra_dump_reader *r = umbra_dump_open(path);
+		struct umbra_dump_block b[3];
+		for (unsigned i = 0; i < 3; i++)
+			assert_int_equal(umbra_dump_next_block(r, &b[i]), 1);
+		assert_int_equal(b[1].codec, UMBRA_BLK_CODEC_SPLIT);
+		struct umbra_block_decoder *d = umbra_block_decoder_new(flags);
+		size_t c1 = key_frame(d, r, &b[1], NULL), c2 = key_frame(d, r, &b[2], NULL);
+		struct umbra_block_view v;
+		assert_int_equal(umbra_block_decode_view(d, r, &b[1], KEY_COLS, &v), b[1].records);
+		size_t wn = key_text(&v, want, sizeof(want));
+		umbra_block_decoder_free(d);
+		umbra_dump_close(r);
+
+		/* block 1: the middle of its rest; block 2: its key frame's
+		 * middle, then (in a fresh copy) the last byte of its checksum */
+		flip(path, b[1].offset + 56 + c1 + (b[1].csize - c1) / 2);
+		flip(path, b[2].offset + 56 + c2 / 2);
+		r = umbra_dump_open(path);
+		d = umbra_block_decoder_new(flags);
+		assert_int_equal(umbra_block_decode_view(d, r, &b[1], KEY_COLS, &v), b[1].records);
+		assert_int_equal(key_text(&v, got, sizeof(got)), wn);
+		assert_memory_equal(got, want, wn);
+		const struct umbra_flow_record *recs;
+		assert_int_equal(umbra_block_decode(d, r, &b[1], &recs), -EBADMSG);
+		assert_string_equal(umbra_block_decoder_error(d), "block data CRC");
+		/* a column outside the key part needs the whole block */
+		assert_int_equal(umbra_block_decode_view(d, r, &b[1], KEY_COLS | UMBRA_COL_SPORT, &v),
+				 -EBADMSG);
+		assert_string_equal(umbra_block_decoder_error(d), "block data CRC");
+		assert_int_equal(umbra_block_view_begin(d, r, &b[2], KEY_COLS), -EBADMSG);
+		assert_non_null(umbra_block_decoder_error(d));
+		umbra_block_decoder_free(d);
+		umbra_dump_close(r);
+
+		flip(path, b[2].offset + 56 + c2 / 2); /* undone */
+		flip(path, b[2].offset + 56 + c2 - 1);
+		r = umbra_dump_open(path);
+		d = umbra_block_decoder_new(flags);
+		assert_int_equal(umbra_block_view_begin(d, r, &b[2], KEY_COLS), -EBADMSG);
+		assert_string_equal(umbra_block_decoder_error(d), "key part checksum (XXH64)");
+		/* block 0 is intact */
+		assert_int_equal(umbra_block_view_begin(d, r, &b[0], KEY_COLS), b[0].records);
+		umbra_block_decoder_free(d);
+		umbra_dump_close(r);
+	}
+}
+
 static void test_time_range_skips(void **state)
 {
 	(void)state;
@@ -346,6 +443,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_view_equals_full),
 		cmocka_unit_test(test_damage_named),
+		cmocka_unit_test(test_key_part_checked),
 		cmocka_unit_test(test_time_range_skips),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
