@@ -410,6 +410,46 @@ static void test_key_part_checked(void **state)
 	}
 }
 
+/*
+ * The writer stores the key frame's literals raw (RFC 8878 literals
+ * section type 0 or RLE, never Huffman-coded): every aggregation decodes
+ * that frame, and Huffman saves little on scattered sensor and port bytes.
+ */
+static void test_key_literals_raw(void **state)
+{
+	(void)state;
+	write_file(0);
+	struct umbra_dump_reader *r = umbra_dump_open(path);
+	struct umbra_block_decoder *d = umbra_block_decoder_new(0);
+	struct umbra_dump_block b;
+	unsigned compressed = 0;
+	while (umbra_dump_next_block(r, &b) == 1) {
+		const uint8_t *p;
+		size_t c1 = key_frame(d, r, &b, &p);
+		/* frame header: descriptor, window, dictionary id, content size */
+		uint8_t fhd = p[4];
+		int single = fhd >> 5 & 1;
+		static const unsigned did[4] = {0, 1, 2, 4}, fcs[4] = {0, 2, 4, 8};
+		size_t o = 5 + (single ? 0 : 1) + did[fhd & 3] +
+			   (fhd >> 6 == 0 ? (unsigned)single : fcs[fhd >> 6]);
+		for (;;) {
+			uint32_t h = p[o] | (uint32_t)p[o + 1] << 8 | (uint32_t)p[o + 2] << 16;
+			unsigned last = h & 1, type = h >> 1 & 3, size = h >> 3;
+			if (type == 2) {
+				assert_true((p[o + 3] & 3) <= 1); /* raw or RLE literals */
+				compressed++;
+			}
+			o += 3 + (type == 1 ? 1 : size);
+			assert_true(o <= c1);
+			if (last)
+				break;
+		}
+	}
+	assert_true(compressed > 0);
+	umbra_block_decoder_free(d);
+	umbra_dump_close(r);
+}
+
 static void test_time_range_skips(void **state)
 {
 	(void)state;
@@ -444,6 +484,7 @@ int main(void)
 		cmocka_unit_test(test_view_equals_full),
 		cmocka_unit_test(test_damage_named),
 		cmocka_unit_test(test_key_part_checked),
+		cmocka_unit_test(test_key_literals_raw),
 		cmocka_unit_test(test_time_range_skips),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
