@@ -12,7 +12,10 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
-/* only for ZSTD_d_forceIgnoreChecksum, whose failure is harmless */
+/*
+ * only for ZSTD_d_forceIgnoreChecksum: if a libzstd refused it, XXH64
+ * would be checked everywhere, which costs time but skips no check
+ */
 #define ZSTD_STATIC_LINKING_ONLY
 #include <zstd.h>
 #include <zstd_errors.h>

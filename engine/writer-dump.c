@@ -373,9 +373,9 @@ static int write_block(struct umbra_dump_writer *w)
 	size_t split;
 	size_t usize = umbra_codec_encode(w->codec, w->pend, n, w->blk_codec, &raw, &flags,
 					  &split);
-	/* codec 2: the key part and the rest, a zstd frame each, so that a
-	 * reader aggregating on key columns decompresses only the first */
 	/*
+	 * Codec 2: the key part and the rest, a zstd frame each, so that a
+	 * reader aggregating on key columns decompresses only the first.
 	 * The key part's literals are stored raw, not Huffman-coded: they are
 	 * mostly the scattered low bytes of sensors and ports, which Huffman
 	 * shrinks little, and every aggregation decodes this frame. Measured
