@@ -17,8 +17,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-/* for ZSTD_c_literalCompressionMode (see write_block) */
-#define ZSTD_STATIC_LINKING_ONLY
 #include <zstd.h>
 
 #include "record-codec.h"
@@ -373,21 +371,10 @@ static int write_block(struct umbra_dump_writer *w)
 	size_t split;
 	size_t usize = umbra_codec_encode(w->codec, w->pend, n, w->blk_codec, &raw, &flags,
 					  &split);
-	/*
-	 * Codec 2: the key part and the rest, a zstd frame each, so that a
-	 * reader aggregating on key columns decompresses only the first.
-	 * The key part's literals are stored raw, not Huffman-coded: they are
-	 * mostly the scattered low bytes of sensors and ports, which Huffman
-	 * shrinks little, and every aggregation decodes this frame. Measured
-	 * on the top-ports bench dumps: the file 1.3% larger, top-ports 9%
-	 * less CPU. The rest keeps zstd's choice. (Any zstd decoder reads
-	 * both; an older libzstd that lacks the parameter ignores it.)
-	 */
-	ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_literalCompressionMode,
-			       split < usize ? ZSTD_ps_disable : ZSTD_ps_auto);
+	/* codec 2: the key part and the rest, a zstd frame each, so that a
+	 * reader aggregating on key columns decompresses only the first */
 	size_t csize = ZSTD_compress2(w->cctx, w->obuf + BLK_FRAME,
 				      w->obuf_cap - BLK_FRAME, raw, split);
-	ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_literalCompressionMode, ZSTD_ps_auto);
 	if (!ZSTD_isError(csize) && split < usize) {
 		size_t c2 = ZSTD_compress2(w->cctx, w->obuf + BLK_FRAME + csize,
 					   w->obuf_cap - BLK_FRAME - csize, raw + split,

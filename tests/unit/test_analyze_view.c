@@ -332,12 +332,9 @@ static size_t key_text(const struct umbra_block_view *v, char *buf, size_t cap)
 	return k;
 }
 
-/*
- * The compressed size of block b's first (key) frame; *data (if given)
- * points at the block's data, valid until d's next call.
- */
+/* the compressed size of block b's first (key) frame */
 static size_t key_frame(struct umbra_block_decoder *d, const struct umbra_dump_reader *r,
-			const struct umbra_dump_block *b, const uint8_t **data)
+			const struct umbra_dump_block *b)
 {
 	const uint8_t *p;
 	long c = umbra_block_read_raw(d, r, b, &p);
@@ -345,8 +342,6 @@ static size_t key_frame(struct umbra_block_decoder *d, const struct umbra_dump_r
 	size_t c1 = ZSTD_findFrameCompressedSize(p, (size_t)c);
 	assert_false(ZSTD_isError(c1));
 	assert_true(c1 > 16 && c1 < b->csize);
-	if (data)
-		*data = p;
 	return c1;
 }
 
@@ -369,7 +364,7 @@ static void test_key_part_checked(void **state)
 			assert_int_equal(umbra_dump_next_block(r, &b[i]), 1);
 		assert_int_equal(b[1].codec, UMBRA_BLK_CODEC_SPLIT);
 		struct umbra_block_decoder *d = umbra_block_decoder_new(flags);
-		size_t c1 = key_frame(d, r, &b[1], NULL), c2 = key_frame(d, r, &b[2], NULL);
+		size_t c1 = key_frame(d, r, &b[1]), c2 = key_frame(d, r, &b[2]);
 		struct umbra_block_view v;
 		assert_int_equal(umbra_block_decode_view(d, r, &b[1], KEY_COLS, &v), b[1].records);
 		size_t wn = key_text(&v, want, sizeof(want));
@@ -410,46 +405,6 @@ static void test_key_part_checked(void **state)
 	}
 }
 
-/*
- * The writer stores the key frame's literals raw (RFC 8878 literals
- * section type 0 or RLE, never Huffman-coded): every aggregation decodes
- * that frame, and Huffman saves little on scattered sensor and port bytes.
- */
-static void test_key_literals_raw(void **state)
-{
-	(void)state;
-	write_file(0);
-	struct umbra_dump_reader *r = umbra_dump_open(path);
-	struct umbra_block_decoder *d = umbra_block_decoder_new(0);
-	struct umbra_dump_block b;
-	unsigned compressed = 0;
-	while (umbra_dump_next_block(r, &b) == 1) {
-		const uint8_t *p;
-		size_t c1 = key_frame(d, r, &b, &p);
-		/* frame header: descriptor, window, dictionary id, content size */
-		uint8_t fhd = p[4];
-		int single = fhd >> 5 & 1;
-		static const unsigned did[4] = {0, 1, 2, 4}, fcs[4] = {0, 2, 4, 8};
-		size_t o = 5 + (single ? 0 : 1) + did[fhd & 3] +
-			   (fhd >> 6 == 0 ? (unsigned)single : fcs[fhd >> 6]);
-		for (;;) {
-			uint32_t h = p[o] | (uint32_t)p[o + 1] << 8 | (uint32_t)p[o + 2] << 16;
-			unsigned last = h & 1, type = h >> 1 & 3, size = h >> 3;
-			if (type == 2) {
-				assert_true((p[o + 3] & 3) <= 1); /* raw or RLE literals */
-				compressed++;
-			}
-			o += 3 + (type == 1 ? 1 : size);
-			assert_true(o <= c1);
-			if (last)
-				break;
-		}
-	}
-	assert_true(compressed > 0);
-	umbra_block_decoder_free(d);
-	umbra_dump_close(r);
-}
-
 static void test_time_range_skips(void **state)
 {
 	(void)state;
@@ -484,7 +439,6 @@ int main(void)
 		cmocka_unit_test(test_view_equals_full),
 		cmocka_unit_test(test_damage_named),
 		cmocka_unit_test(test_key_part_checked),
-		cmocka_unit_test(test_key_literals_raw),
 		cmocka_unit_test(test_time_range_skips),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
