@@ -53,6 +53,8 @@ if [ ! -s "$cap" ]; then
 fi
 if [ ! -d "$WORK/u1" ]; then
 	echo "== umbra --pcap" >&2
+	# nfpcapd adds to files already there: both sets are made afresh
+	rm -rf "$WORK/n1"
 	mkdir -p "$WORK/u1"
 	"$UMBRA" --pcap "$cap" --darknet 192.0.2.0/24 --out "$WORK/u1" --sensor-name bench \
 		--rotate 86400 --no-status >"$WORK/umbra.log" 2>&1
