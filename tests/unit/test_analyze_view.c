@@ -372,7 +372,7 @@ static void test_key_part_checked(void **state)
 		umbra_dump_close(r);
 
 		/* block 1: the middle of its rest; block 2: its key frame's
-		 * middle, then (in a fresh copy) the last byte of its checksum */
+		 * middle, then (that undone) the last byte of its checksum */
 		flip(path, b[1].offset + 56 + c1 + (b[1].csize - c1) / 2);
 		flip(path, b[2].offset + 56 + c2 / 2);
 		r = umbra_dump_open(path);
