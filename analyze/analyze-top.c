@@ -313,6 +313,11 @@ struct totals_tls {
 	 * added to s4 when it takes a place
 	 */
 	uint64_t s4c[256];
+	/*
+	 * 1 << 32 | a /24 whose 256 addresses are all in s4 (0: none yet):
+	 * a range of sensors all in it adds nothing
+	 */
+	uint64_t full24;
 	struct prof_dest pdm;
 	int nomem;
 };
@@ -394,65 +399,101 @@ static inline uint32_t totals_ix(const struct prof_dest *pdm, const struct umbra
 /* how many records ahead the counter a record adds to is prefetched */
 #define TOTALS_PREFETCH 16
 
+/* the AND and the OR of n addresses */
+UMBRA_VECTORIZE static void and_or_u32(const uint32_t *x, uint32_t n, uint32_t *and_out,
+				       uint32_t *or_out)
+{
+	uint32_t a = UINT32_MAX, o = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		a &= x[i];
+		o |= x[i];
+	}
+	*and_out = a;
+	*or_out = o;
+}
+
+/* add n compact sensors to the set */
+static void totals_sensors4(struct totals_tls *t, const uint32_t *dst4, uint32_t n)
+{
+	uint32_t a, o;
+	if (n == 0)
+		return;
+	and_or_u32(dst4, n, &a, &o);
+	int one24 = ((a ^ o) & 0xffffff00u) == 0;
+	uint64_t key = (uint64_t)1 << 32 | (a & 0xffffff00u);
+	/* all in a /24 whose 256 addresses are in the set already */
+	if (one24 && t->full24 == key)
+		return;
+	for (uint32_t i = 0; i < n; i++)
+		totals_sensor4(t, dst4[i]);
+	if (one24 && !t->nomem) {
+		unsigned b = 0;
+		while (b < 256 && t->s4c[b] == (key | b))
+			b++;
+		if (b == 256)
+			t->full24 = key;
+	}
+}
+
 static void totals_view(void *tls, const struct an_file *f, const struct umbra_block_view *v)
 {
 	struct totals_tls *t = tls;
 	const struct prof_dest *pdm = &t->pdm;
-	const uint32_t *pk = v->packets;
-	uint32_t n = v->n;
+	uint32_t n = v->n, *d, ix[1024];
 	(void)f;
 
 	if (!prof_dest_load(&t->pdm, v, 1)) {
 		t->nomem = 1;
 		return;
 	}
-	uint64_t total = 0;
-	for (uint32_t i = 0; i < n; i++)
-		total += pk[i];
-	int narrow = totals_room(t, total);
-	if (narrow < 0) {
-		t->nomem = 1;
-		return;
-	}
-	if (!narrow) {
-		for (uint32_t i = 0; i < n; i++)
-			t->dense[totals_ix(pdm, v, i)] += pk[i];
-	} else {
-		/*
-		 * the indices of 1024 records first, then their adds: the
-		 * scattered ports of a sweep miss the cache, so each add asks
-		 * for the counter of the one TOTALS_PREFETCH records ahead
-		 */
-		uint32_t *d = t->dense32, ix[1024];
-		for (uint32_t c = 0; c < n; c += 1024) {
-			uint32_t k = n - c < 1024 ? n - c : 1024, j = 0;
-			for (uint32_t q = 0; q < k; q++)
-				ix[q] = totals_ix(pdm, v, c + q);
-			/*
-			 * Two streams, the range's halves, in step: nearly half
-			 * the records add to the previous record's counter (a
-			 * scanner's flows sit together), and each such add
-			 * waits for the one before it through memory; the
-			 * other stream's adds fill that wait.
-			 */
-			uint32_t h = k / 2;
-			const uint32_t *pa = &pk[c], *pb = pa + h, *xb = ix + h;
-			for (; j + TOTALS_PREFETCH < h; j++) {
-				__builtin_prefetch(&d[ix[j + TOTALS_PREFETCH]], 1, 3);
-				__builtin_prefetch(&d[xb[j + TOTALS_PREFETCH]], 1, 3);
-				d[ix[j]] += pa[j];
-				d[xb[j]] += pb[j];
-			}
-			for (; j < h; j++) {
-				d[ix[j]] += pa[j];
-				d[xb[j]] += pb[j];
-			}
-			for (j = 2 * h; j < k; j++)
-				d[ix[j]] += pk[c + j];
+	/*
+	 * the indices of 1024 records and their packet total first, then
+	 * their adds: the scattered ports of a sweep miss the cache, so
+	 * each add asks for the counter of the one TOTALS_PREFETCH records
+	 * ahead
+	 */
+	for (uint32_t c = 0; c < n; c += 1024) {
+		uint32_t k = n - c < 1024 ? n - c : 1024, j = 0;
+		const uint32_t *pk = &v->packets[c];
+		uint64_t total = 0;
+		for (uint32_t q = 0; q < k; q++) {
+			ix[q] = totals_ix(pdm, v, c + q);
+			total += pk[q];
 		}
+		int narrow = totals_room(t, total);
+		if (narrow < 0) {
+			t->nomem = 1;
+			return;
+		}
+		if (!narrow) {
+			for (uint32_t q = 0; q < k; q++)
+				t->dense[ix[q]] += pk[q];
+			continue;
+		}
+		/*
+		 * Two streams, the chunk's halves, in step: nearly half the
+		 * records add to the previous record's counter (a scanner's
+		 * flows sit together), and each such add waits for the one
+		 * before it through memory; the other stream's adds fill
+		 * that wait.
+		 */
+		uint32_t h = k / 2;
+		const uint32_t *pb = pk + h, *xb = ix + h;
+		d = t->dense32;
+		for (; j + TOTALS_PREFETCH < h; j++) {
+			__builtin_prefetch(&d[ix[j + TOTALS_PREFETCH]], 1, 3);
+			__builtin_prefetch(&d[xb[j + TOTALS_PREFETCH]], 1, 3);
+			d[ix[j]] += pk[j];
+			d[xb[j]] += pb[j];
+		}
+		for (; j < h; j++) {
+			d[ix[j]] += pk[j];
+			d[xb[j]] += pb[j];
+		}
+		for (j = 2 * h; j < k; j++)
+			d[ix[j]] += pk[j];
 	}
-	for (uint32_t i = 0; i < v->n4; i++)
-		totals_sensor4(t, v->dst4[i]);
+	totals_sensors4(t, v->dst4, v->n4);
 	for (uint32_t i = v->n4; i < n; i++)
 		totals_sensor16(t, v->dst16 + 16 * (size_t)(i - v->n4),
 				v->profiles[v->profile[i]].family == 6 ? 6 : 4);

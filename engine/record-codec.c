@@ -863,13 +863,8 @@ static int walk(const uint8_t *buf, size_t len, unsigned codec, int key_only,
 	return p == end ? 0 : -EBADMSG;
 }
 
-/* byte planes to integers: separate loops per width so they vectorise
- * (GCC's -O2 cost model leaves them scalar; clang vectorises them anyway) */
-#if defined(__GNUC__) && !defined(__clang__)
-#define VECTORIZE __attribute__((optimize("tree-vectorize", "vect-cost-model=dynamic")))
-#else
-#define VECTORIZE
-#endif
+/* byte planes to integers: separate loops per width so they vectorise */
+#define VECTORIZE UMBRA_VECTORIZE
 
 /* n values from planes stride bytes apart (the column's length) */
 VECTORIZE static void planes_u16(uint16_t *o, const uint8_t *p, unsigned n, unsigned w,
@@ -890,17 +885,30 @@ VECTORIZE static void planes_u16(uint16_t *o, const uint8_t *p, unsigned n, unsi
 VECTORIZE static void planes_u32(uint32_t *o, const uint8_t *p, unsigned n, unsigned w,
 				 size_t stride)
 {
-	if (w == 0) {
+	/* one pass per width: o is written once, not once per plane */
+	const uint8_t *q = w > 1 ? p + stride : p, *r = w > 2 ? q + stride : q,
+		      *s = w > 3 ? r + stride : r;
+	switch (w) {
+	case 0:
 		memset(o, 0, sizeof(*o) * n);
-		return;
-	}
-	for (unsigned i = 0; i < n; i++)
-		o[i] = p[i];
-	for (unsigned b = 1; b < w; b++) {
-		const uint8_t *q = p + b * stride;
-		unsigned sh = 8 * b;
+		break;
+	case 1:
 		for (unsigned i = 0; i < n; i++)
-			o[i] |= (uint32_t)q[i] << sh;
+			o[i] = p[i];
+		break;
+	case 2:
+		for (unsigned i = 0; i < n; i++)
+			o[i] = p[i] | (uint32_t)q[i] << 8;
+		break;
+	case 3:
+		for (unsigned i = 0; i < n; i++)
+			o[i] = p[i] | (uint32_t)q[i] << 8 | (uint32_t)r[i] << 16;
+		break;
+	default:
+		for (unsigned i = 0; i < n; i++)
+			o[i] = p[i] | (uint32_t)q[i] << 8 | (uint32_t)r[i] << 16 |
+			       (uint32_t)s[i] << 24;
+		break;
 	}
 }
 

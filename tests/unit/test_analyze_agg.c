@@ -430,6 +430,17 @@ static void run_top(char **argv, int argc, char *out, size_t len)
 	unlink(path);
 }
 
+/* top-ports --format csv over dir prints want, with 1 and with 2 threads */
+static void top_csv_is(const char *want)
+{
+	for (int threads = 1; threads <= 2; threads++) {
+		char out[512], th[2] = {(char)('0' + threads), 0};
+		char *argv[] = {"top-ports", "--format", "csv", "--threads", th, dir, NULL};
+		run_top(argv, 6, out, sizeof(out));
+		assert_string_equal(out, want);
+	}
+}
+
 static void test_top_totals_wide(void **state)
 {
 	(void)state;
@@ -457,12 +468,45 @@ static void test_top_totals_wide(void **state)
 	static const char want[] = "rank,proto,port,packets,avg_per_sensor\n"
 				   "1,tcp,23,29000000000,14500000000.000000\n"
 				   "2,tcp,80,7,3.500000\n";
-	for (int threads = 1; threads <= 2; threads++) {
-		char out[512], th[2] = {(char)('0' + threads), 0};
-		char *argv[] = {"top-ports", "--format", "csv", "--threads", th, dir, NULL};
-		run_top(argv, 6, out, sizeof(out));
-		assert_string_equal(out, want);
+	top_csv_is(want);
+	dir_remove();
+}
+
+/*
+ * The overall table counts distinct sensors; a range whose sensors all lie
+ * in a /24 that is complete in the set already skips them. Host a: 255
+ * records, 192.0.2.0 to .254, in blocks of 64 (the /24 is not complete);
+ * b: .10 and .255 (now it is); c: .5, .6, .7 (skipped: nothing new); d:
+ * two of 198.51.100.0/24 (one /24, not the complete one); e: 192.0.3.1
+ * and 192.0.2.9 (two /24s, their AND in the complete one). 259 sensors, 264 packets, all 23/tcp.
+ */
+static void test_top_totals_sensors(void **state)
+{
+	(void)state;
+	dir_make();
+	struct umbra_flow_record r[255];
+	char a[32];
+	for (int i = 0; i < 255; i++) {
+		snprintf(a, sizeof(a), "192.0.2.%d", i);
+		rec(&r[i], a, D0 + (uint64_t)i, 1);
 	}
+	write_host("a", r, 255, NULL, 0);
+	static const char *const hosts[][3] = {
+		{"192.0.2.10", "192.0.2.255", NULL},
+		{"192.0.2.5", "192.0.2.6", "192.0.2.7"},
+		{"198.51.100.7", "198.51.100.8", NULL},
+		{"192.0.3.1", "192.0.2.9", NULL},
+	};
+	for (int h = 0; h < 4; h++) {
+		char name[2] = {(char)('b' + h), 0};
+		unsigned n = 0;
+		for (; n < 3 && hosts[h][n]; n++)
+			rec(&r[n], hosts[h][n], D0 + n, 1);
+		write_host(name, r, n, NULL, 0);
+	}
+	static const char want[] = "rank,proto,port,packets,avg_per_sensor\n"
+				   "1,tcp,23,264,1.019305\n";
+	top_csv_is(want);
 	dir_remove();
 }
 
@@ -477,6 +521,7 @@ int main(void)
 		cmocka_unit_test(test_capture_days),
 		cmocka_unit_test(test_month_boundary),
 		cmocka_unit_test(test_top_totals_wide),
+		cmocka_unit_test(test_top_totals_sensors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
