@@ -302,6 +302,7 @@ static void out_block(struct out *o, const struct umbra_dump_block *b, const uin
 	umbra_put32(p + 28, b->csize);
 	umbra_put32(p + 32, b->data_crc);
 	umbra_put32(p + 36, (uint32_t)o->nidx);
+	umbra_put32(p + 40, b->codec == UMBRA_BLK_CODEC_KEYCRC ? b->key_crc : 0);
 	umbra_put32(p + 44, umbra_crc32c(0, p, 44));
 	if (o->nidx == o->cap) {
 		size_t cap = o->cap ? 2 * o->cap : 64;

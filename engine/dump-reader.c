@@ -354,7 +354,8 @@ static int block_hdr_ok(const uint8_t *h, uint64_t room)
 	return umbra_crc32c(0, h, 44) == umbra_get32(h + 44) && n > 0 &&
 	       n <= UMBRA_MAX_BLOCK_RECORDS &&
 	       (umbra_get16(h + 4) & ~UMBRA_BLK_FLAG_SORTED) == 0 &&
-	       umbra_get32(h + 40) == 0 && usize <= umbra_codec_bound(n) &&
+	       (umbra_get16(h + 6) == UMBRA_BLK_CODEC_KEYCRC || umbra_get32(h + 40) == 0) &&
+	       usize <= umbra_codec_bound(n) &&
 	       csize <= room;
 }
 
@@ -460,14 +461,16 @@ static void block_parse(struct umbra_dump_block *b, uint64_t off, const uint8_t 
 	b->csize = umbra_get32(h + 28);
 	b->data_crc = umbra_get32(h + 32);
 	b->seq = umbra_get32(h + 36);
+	b->key_crc = umbra_get32(h + 40);
 }
 
 /* why fetch() refused a block, for umbra_dump_last_damage() */
 static const char *const fetch_why[] = {
 	"block data CRC", "zstd frame", "columnar block structure",
 	"unknown codec id", "read error", "key part checksum (XXH64)",
+	"key part CRC",
 };
-enum { WHY_CRC, WHY_ZSTD, WHY_CODEC, WHY_UNKNOWN, WHY_READ, WHY_KEYSUM };
+enum { WHY_CRC, WHY_ZSTD, WHY_CODEC, WHY_UNKNOWN, WHY_READ, WHY_KEYSUM, WHY_KEYCRC };
 
 /* whether the zstd frame at p declares a content checksum */
 static int frame_has_checksum(const uint8_t *p, size_t len)
@@ -477,7 +480,11 @@ static int frame_has_checksum(const uint8_t *p, size_t len)
 	       fh.checksumFlag;
 }
 
-/* a decoder that trusts the CRC checks XXH64 where the CRC is not read */
+/*
+ * XXH64 on (1) or off (0) for the next frames: a decoder that trusts the
+ * CRC checks XXH64 where no CRC is read, one that does not skips it where
+ * a codec 3 key frame's CRC is
+ */
 static void checksum_check(struct umbra_block_decoder *d, int on)
 {
 #ifdef ZSTD_d_forceIgnoreChecksum
@@ -492,20 +499,21 @@ static void checksum_check(struct umbra_block_decoder *d, int on)
 enum { UNPACK_NONE, UNPACK_ALL, UNPACK_KEY };
 
 /*
- * Read and check block b's data: codec 1 is one zstd frame, codec 2 two
- * (the key part, then the rest) whose content sizes add up to usize.
+ * Read and check block b's data: codec 1 is one zstd frame, codecs 2 and 3
+ * two (the key part, then the rest) whose content sizes add up to usize.
  * With UNPACK_ALL decompress the block into d->ubuf, with UNPACK_KEY only
- * a codec 2 block's key part (a codec 1 block whole); d->ulen is what
+ * a codec 2 or 3 block's key part (a codec 1 block whole); d->ulen is what
  * ubuf then holds. 0, or -EBADMSG with *why set, -ENOMEM.
  */
 static int fetch(struct umbra_block_decoder *d, const struct umbra_dump_reader *r,
 		 const struct umbra_dump_block *b, int unpack, int *why)
 {
 	uint32_t csize = b->csize, usize = b->usize;
+	unsigned layout = umbra_blk_layout(b->codec);
 
 	d->view = 0;
 	*why = WHY_CRC;
-	if (b->codec != UMBRA_BLK_CODEC_FLAT && b->codec != UMBRA_BLK_CODEC_SPLIT) {
+	if (layout == 0) {
 		*why = WHY_UNKNOWN;
 		return -EBADMSG;
 	}
@@ -527,31 +535,38 @@ static int fetch(struct umbra_block_decoder *d, const struct umbra_dump_reader *
 		d->src = d->cbuf;
 	}
 	/*
-	 * Only a codec 2 block's key part is wanted, and its frame carries
-	 * zstd's XXH64 of its content: that checksum, verified as it is
-	 * decompressed, stands for the block CRC, so the rest of the block
-	 * (four fifths of its bytes) is never read. Damage there is for the
-	 * readers of the rest, and for verify, to report.
+	 * Only a codec 2 or 3 block's key part is wanted: codec 3 has the
+	 * CRC-32C of its frame in the block header, and a codec 2 key frame
+	 * carries zstd's XXH64 of its content, verified as it is
+	 * decompressed. Either stands for the block CRC, so the rest of the
+	 * block (four fifths of its bytes) is never read. Damage there is
+	 * for the readers of the rest, and for verify, to report.
 	 */
-	int key_sum = unpack == UNPACK_KEY && b->codec == UMBRA_BLK_CODEC_SPLIT &&
-		      frame_has_checksum(d->src, csize);
-	if (!key_sum && umbra_crc32c(0, d->src, csize) != b->data_crc)
+	int key_part = unpack == UNPACK_KEY && layout == UMBRA_BLK_CODEC_SPLIT;
+	int key_crc = b->codec == UMBRA_BLK_CODEC_KEYCRC;
+	int key_sum = key_part && !key_crc && frame_has_checksum(d->src, csize);
+	if (!(key_part && key_crc) && !key_sum &&
+	    umbra_crc32c(0, d->src, csize) != b->data_crc)
 		return -EBADMSG;
 	*why = WHY_ZSTD;
 	/* the frames: c1/u1 the first (codec 1: the only one) */
 	size_t c1 = ZSTD_findFrameCompressedSize(d->src, csize);
+	if (!ZSTD_isError(c1) && key_crc && umbra_crc32c(0, d->src, c1) != b->key_crc) {
+		*why = WHY_KEYCRC;
+		return -EBADMSG;
+	}
 	unsigned long long u1 = ZSTD_isError(c1) ? ZSTD_CONTENTSIZE_ERROR
 						 : ZSTD_getFrameContentSize(d->src, c1);
 	if (ZSTD_isError(c1) || u1 > usize)
 		return -EBADMSG;
-	if (b->codec == UMBRA_BLK_CODEC_FLAT) {
+	if (layout == UMBRA_BLK_CODEC_FLAT) {
 		if (c1 != csize || u1 != usize)
 			return -EBADMSG;
 	} else {
 		/* the rest's frame header gives its content size; its end is
 		 * found by walking its blocks, which only its readers do */
 		if (c1 >= csize || u1 == 0 ||
-		    (!key_sum &&
+		    (!key_part &&
 		     ZSTD_findFrameCompressedSize(d->src + c1, csize - c1) != csize - c1) ||
 		    ZSTD_getFrameContentSize(d->src + c1, csize - c1) != usize - u1)
 			return -EBADMSG;
@@ -570,12 +585,18 @@ static int fetch(struct umbra_block_decoder *d, const struct umbra_dump_reader *
 		if (!d->codec)
 			return -ENOMEM;
 	}
-	size_t want = unpack == UNPACK_KEY || b->codec == UMBRA_BLK_CODEC_FLAT ? 1 : 2;
-	if (key_sum && (d->flags & UMBRA_DECODER_TRUST_CRC))
-		checksum_check(d, 1);
+	size_t want = unpack == UNPACK_KEY || layout == UMBRA_BLK_CODEC_FLAT ? 1 : 2;
+	/*
+	 * XXH64 where it is all that checks the key frame, else as the
+	 * decoder's flags say: a codec 3 key frame's CRC is verified
+	 */
+	int trust = d->flags & UMBRA_DECODER_TRUST_CRC;
+	int sum_flip = key_sum ? trust : key_part && key_crc && !trust;
+	if (sum_flip)
+		checksum_check(d, trust);
 	size_t got = ZSTD_decompressDCtx(d->dctx, d->ubuf, (size_t)u1, d->src, c1);
-	if (key_sum && (d->flags & UMBRA_DECODER_TRUST_CRC))
-		checksum_check(d, 0);
+	if (sum_flip)
+		checksum_check(d, !trust);
 	if (ZSTD_isError(got) && ZSTD_getErrorCode(got) == ZSTD_error_checksum_wrong)
 		*why = WHY_KEYSUM;
 	if (ZSTD_isError(got) || got != u1)
@@ -601,7 +622,8 @@ static long decode_recs(struct umbra_block_decoder *d, const struct umbra_dump_r
 		return rc;
 	if (grow(&d->recs, &d->rcap, b->records, sizeof(*d->recs)) < 0)
 		return -ENOMEM;
-	long k = umbra_codec_decode(d->codec, b->codec, d->ubuf, d->ulen, d->recs, b->records);
+	long k = umbra_codec_decode(d->codec, umbra_blk_layout(b->codec), d->ubuf, d->ulen,
+				    d->recs, b->records);
 	if (k != (long)b->records)
 		return -EBADMSG;
 	*recs = d->recs;
@@ -701,7 +723,7 @@ int umbra_dump_next_block(struct umbra_dump_reader *r, struct umbra_dump_block *
 		r->off += total;
 		if (outside(r, b))
 			continue;
-		if (b->codec != UMBRA_BLK_CODEC_FLAT && b->codec != UMBRA_BLK_CODEC_SPLIT) {
+		if (umbra_blk_layout(b->codec) == 0) {
 			r->off -= total;
 			return (int)skip_block(r, total, fetch_why[WHY_UNKNOWN]);
 		}
@@ -780,7 +802,9 @@ long umbra_block_decode(struct umbra_block_decoder *d,
 {
 	int why = WHY_CRC;
 	*recs = NULL;
-	return note(d, decode_recs(d, r, b, recs, &why), why);
+	/* not note(d, decode_recs(.., &why), why): why could be read first */
+	long n = decode_recs(d, r, b, recs, &why);
+	return note(d, n, why);
 }
 
 long umbra_block_view_begin(struct umbra_block_decoder *d, const struct umbra_dump_reader *r,
@@ -788,12 +812,13 @@ long umbra_block_view_begin(struct umbra_block_decoder *d, const struct umbra_du
 {
 	int why = WHY_CRC;
 	d->view = 0;
-	/* columns all in a codec 2 block's key part: decompress just that */
-	int key = b->codec == UMBRA_BLK_CODEC_SPLIT && !(cols & ~UMBRA_CODEC_KEY_COLS);
+	/* columns all in a codec 2 or 3 block's key part: decompress just that */
+	unsigned layout = umbra_blk_layout(b->codec);
+	int key = layout == UMBRA_BLK_CODEC_SPLIT && !(cols & ~UMBRA_CODEC_KEY_COLS);
 	int rc = fetch(d, r, b, key ? UNPACK_KEY : UNPACK_ALL, &why);
 	if (rc < 0)
 		return note(d, rc, why);
-	long k = umbra_codec_view_begin(d->codec, b->codec, d->ubuf, d->ulen, cols, key);
+	long k = umbra_codec_view_begin(d->codec, layout, d->ubuf, d->ulen, cols, key);
 	if (k >= 0 && k != (long)b->records)
 		k = -EBADMSG;
 	d->view = k >= 0;

@@ -32,7 +32,7 @@
 #define UMBRA_FRAME_INDEX 0x184D2A58u    /* block index + footer, last frame */
 
 #define UMBRA_FORMAT_MAJOR 1
-#define UMBRA_FORMAT_MINOR 2
+#define UMBRA_FORMAT_MINOR 3
 #define UMBRA_FILE_MAGIC "UMBRADMP"
 #define UMBRA_INDEX_MAGIC "UMBRAIDX"
 
@@ -55,7 +55,21 @@
 #define UMBRA_BLK_FLAG_SORTED 0x0001u
 #define UMBRA_BLK_CODEC_FLAT 1  /* format 1.0/1.1: one zstd frame */
 #define UMBRA_BLK_CODEC_SPLIT 2 /* format 1.2: key part and rest, a zstd frame each */
-#define UMBRA_BLK_CODEC UMBRA_BLK_CODEC_SPLIT /* what the writer writes */
+/* format 1.3: codec 2, and header bytes 40..43 the CRC-32C of the key frame */
+#define UMBRA_BLK_CODEC_KEYCRC 3
+#define UMBRA_BLK_CODEC UMBRA_BLK_CODEC_KEYCRC /* what the writer writes */
+
+/*
+ * The columnar layout of a block codec, what umbra_codec_* take:
+ * UMBRA_BLK_CODEC_FLAT or UMBRA_BLK_CODEC_SPLIT; 0 for an unknown codec.
+ */
+static inline unsigned umbra_blk_layout(unsigned codec)
+{
+	return codec == UMBRA_BLK_CODEC_FLAT ? UMBRA_BLK_CODEC_FLAT :
+	       codec == UMBRA_BLK_CODEC_SPLIT || codec == UMBRA_BLK_CODEC_KEYCRC ?
+						   UMBRA_BLK_CODEC_SPLIT :
+						   0;
+}
 /* the columns in a codec 2 block's key part (enum umbra_col of dump.h) */
 #define UMBRA_CODEC_KEY_COLS ((1u << 1) | (1u << 5) | (1u << 6) | (1u << 11))
 
@@ -135,7 +149,7 @@ void umbra_codec_prefault(struct umbra_codec *c);
 size_t umbra_codec_bound(unsigned n);
 
 /*
- * Encode n records (1 <= n <= max_records) with codec (UMBRA_BLK_CODEC_*)
+ * Encode n records (1 <= n <= max_records) in layout codec (umbra_blk_layout)
  * into a buffer owned by the codec, valid until the next call. Records are
  * stored sorted by (address layout, src, first_ns); *flags receives
  * UMBRA_BLK_FLAG_SORTED. Returns the size; *split the size of the key

@@ -160,7 +160,7 @@ umbra_dump_writer_open(const struct umbra_dump_writer_conf *conf)
 					  sizeof(conf->file_mode) ||
 	    !conf->dir || (conf->nprefixes && !conf->prefixes) ||
 	    conf->block_records > UMBRA_MAX_BLOCK_RECORDS ||
-	    conf->zstd_level > ZSTD_maxCLevel() || codec > UMBRA_BLK_CODEC_SPLIT) {
+	    conf->zstd_level > ZSTD_maxCLevel() || codec > UMBRA_BLK_CODEC_KEYCRC) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -369,12 +369,16 @@ static int write_block(struct umbra_dump_writer *w)
 	const uint8_t *raw;
 	uint32_t flags;
 	size_t split;
-	size_t usize = umbra_codec_encode(w->codec, w->pend, n, w->blk_codec, &raw, &flags,
-					  &split);
-	/* codec 2: the key part and the rest, a zstd frame each, so that a
-	 * reader aggregating on key columns decompresses only the first */
+	size_t usize = umbra_codec_encode(w->codec, w->pend, n, umbra_blk_layout(w->blk_codec),
+					  &raw, &flags, &split);
+	/* codecs 2 and 3: the key part and the rest, a zstd frame each, so
+	 * that a reader aggregating on key columns decompresses only the
+	 * first; codec 3 gives that frame a CRC of its own */
 	size_t csize = ZSTD_compress2(w->cctx, w->obuf + BLK_FRAME,
 				      w->obuf_cap - BLK_FRAME, raw, split);
+	uint32_t key_crc = 0;
+	if (!ZSTD_isError(csize) && w->blk_codec == UMBRA_BLK_CODEC_KEYCRC)
+		key_crc = umbra_crc32c(0, w->obuf + BLK_FRAME, csize);
 	if (!ZSTD_isError(csize) && split < usize) {
 		size_t c2 = ZSTD_compress2(w->cctx, w->obuf + BLK_FRAME + csize,
 					   w->obuf_cap - BLK_FRAME - csize, raw + split,
@@ -398,7 +402,7 @@ static int write_block(struct umbra_dump_writer *w)
 	umbra_put32(h + 28, (uint32_t)csize);
 	umbra_put32(h + 32, umbra_crc32c(0, w->obuf + BLK_FRAME, csize));
 	umbra_put32(h + 36, w->blk_seq);
-	umbra_put32(h + 40, 0);
+	umbra_put32(h + 40, key_crc);
 	umbra_put32(h + 44, umbra_crc32c(0, h, 44));
 
 	if (w->nidx == w->idx_cap) {

@@ -44,8 +44,9 @@ struct umbra_dump_writer_conf {
 	const struct umbra_dump_name *tag_names;   /* tag bit (< 32) -> name */
 	unsigned ntag_names;
 	/*
-	 * Format 1.2: the block codec, 0 = the default (2, key columns in a
-	 * zstd frame of their own); 1 writes format 1.1 blocks (for tests of
+	 * Format 1.2 and later: the block codec, 0 = the default (3: key
+	 * columns in a zstd frame of their own, its CRC-32C in the block
+	 * header); 1 and 2 write format 1.1 and 1.2 blocks (for tests of
 	 * readers of older files).
 	 */
 	unsigned codec;

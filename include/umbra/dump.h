@@ -141,6 +141,7 @@ struct umbra_dump_block {
 	uint32_t seq;          /* block sequence number within the file */
 	uint16_t flags;
 	uint16_t codec;
+	uint32_t key_crc;      /* codec 3: CRC-32C of the key part's frame */
 };
 
 /*
@@ -208,8 +209,9 @@ struct umbra_block_view {
 struct umbra_block_decoder;
 
 /*
- * flags: UMBRA_DECODER_TRUST_CRC skips zstd's XXH64 content check (the
- * CRC-32C of the compressed frame is still verified). NULL with errno.
+ * flags: UMBRA_DECODER_TRUST_CRC skips zstd's XXH64 content check where a
+ * CRC-32C of the compressed bytes is verified (always but for the key part
+ * of a codec 2 block read alone). NULL with errno.
  */
 #define UMBRA_DECODER_TRUST_CRC 1u
 struct umbra_block_decoder *umbra_block_decoder_new(unsigned flags);

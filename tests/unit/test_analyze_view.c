@@ -81,12 +81,14 @@ static void make_recs(struct umbra_flow_record *r, unsigned n, int variant)
 	}
 }
 
-static void write_file(int variant)
+/* the records of variant in a fresh file, path, of block codec codec (0: the default) */
+static void write_file_codec(int variant, unsigned codec)
 {
 	static const char *const pfx[] = {"192.0.2.0/24"};
 	struct umbra_dump_writer_conf conf = {
 		.size = sizeof(conf), .dir = dir, .sensor_name = "view",
-		.prefixes = pfx, .nprefixes = 1, .rotate_s = 0, .block_records = BLOCK};
+		.prefixes = pfx, .nprefixes = 1, .rotate_s = 0, .block_records = BLOCK,
+		.codec = codec};
 	static struct umbra_flow_record recs[N];
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -f %s/*", dir);
@@ -103,6 +105,11 @@ static void write_file(int variant)
 	assert_non_null(fgets(path, sizeof(path), p));
 	path[strcspn(path, "\n")] = 0;
 	pclose(p);
+}
+
+static void write_file(int variant)
+{
+	write_file_codec(variant, 0);
 }
 
 static int setup(void **state)
@@ -345,24 +352,44 @@ static size_t key_frame(struct umbra_block_decoder *d, const struct umbra_dump_r
 	return c1;
 }
 
+/* rewrite block b's header field at off (a u32), and the header's CRC */
+static void put_header32(const char *p, const struct umbra_dump_block *b, unsigned off,
+			 uint32_t x)
+{
+	uint8_t h[UMBRA_BLK_HDR_LEN];
+	int fd = open(p, O_RDWR);
+	assert_true(fd >= 0);
+	assert_int_equal(pread(fd, h, sizeof(h), (off_t)b->offset + 8), (ssize_t)sizeof(h));
+	umbra_put32(h + off, x);
+	umbra_put32(h + 44, umbra_crc32c(0, h, 44));
+	assert_int_equal(pwrite(fd, h, sizeof(h), (off_t)b->offset + 8), (ssize_t)sizeof(h));
+	close(fd);
+}
+
 /*
- * A view of key columns only reads a codec 2 block's key frame, checked by
- * its XXH64 (also with UMBRA_DECODER_TRUST_CRC, which skips XXH64 where the
- * block CRC is read): damage past it leaves the view exact, while the full
- * decode still fails on the block CRC; damage in it, down to one bit of the
- * checksum itself, fails the view.
+ * A view of key columns only reads a codec 2 or 3 block's key frame,
+ * checked by the CRC-32C in a codec 3 block's header, or by a codec 2
+ * frame's XXH64 (also with UMBRA_DECODER_TRUST_CRC, which skips XXH64 where
+ * a CRC is read): damage past it leaves the view exact, while the full
+ * decode still fails on the block CRC; damage in it, down to one bit of
+ * the XXH64 at its end, fails the view. A codec 3 header whose key CRC is
+ * wrong fails both.
  */
 static void test_key_part_checked(void **state)
 {
 	static char want[BLOCK * 48], got[BLOCK * 48];
 	(void)state;
-	for (unsigned flags = 0; flags <= UMBRA_DECODER_TRUST_CRC; flags++) {
-		write_file(0);
+	for (unsigned run = 0; run < 4; run++) {
+		unsigned flags = run & 1 ? UMBRA_DECODER_TRUST_CRC : 0;
+		unsigned codec = run & 2 ? UMBRA_BLK_CODEC_KEYCRC : UMBRA_BLK_CODEC_SPLIT;
+		const char *key_why = codec == UMBRA_BLK_CODEC_KEYCRC ? "key part CRC" :
+									  "key part checksum (XXH64)";
+		write_file_codec(0, codec);
 		struct umbra_dump_reader *r = umbra_dump_open(path);
 		struct umbra_dump_block b[3];
 		for (unsigned i = 0; i < 3; i++)
 			assert_int_equal(umbra_dump_next_block(r, &b[i]), 1);
-		assert_int_equal(b[1].codec, UMBRA_BLK_CODEC_SPLIT);
+		assert_int_equal(b[1].codec, codec);
 		struct umbra_block_decoder *d = umbra_block_decoder_new(flags);
 		size_t c1 = key_frame(d, r, &b[1]), c2 = key_frame(d, r, &b[2]);
 		struct umbra_block_view v;
@@ -397,12 +424,51 @@ static void test_key_part_checked(void **state)
 		r = umbra_dump_open(path);
 		d = umbra_block_decoder_new(flags);
 		assert_int_equal(umbra_block_view_begin(d, r, &b[2], KEY_COLS), -EBADMSG);
-		assert_string_equal(umbra_block_decoder_error(d), "key part checksum (XXH64)");
+		assert_string_equal(umbra_block_decoder_error(d), key_why);
 		/* block 0 is intact */
 		assert_int_equal(umbra_block_view_begin(d, r, &b[0], KEY_COLS), b[0].records);
 		umbra_block_decoder_free(d);
 		umbra_dump_close(r);
+		if (codec != UMBRA_BLK_CODEC_KEYCRC)
+			continue;
+
+		/* block 0's data intact, its header's key CRC off by one bit */
+		put_header32(path, &b[0], 40, b[0].key_crc ^ 1);
+		r = umbra_dump_open(path);
+		d = umbra_block_decoder_new(flags);
+		struct umbra_dump_block x;
+		assert_int_equal(umbra_dump_next_block(r, &x), 1);
+		assert_int_equal(x.key_crc, b[0].key_crc ^ 1);
+		assert_int_equal(umbra_block_view_begin(d, r, &x, KEY_COLS), -EBADMSG);
+		assert_string_equal(umbra_block_decoder_error(d), "key part CRC");
+		assert_int_equal(umbra_block_decode(d, r, &x, &recs), -EBADMSG);
+		assert_string_equal(umbra_block_decoder_error(d), "key part CRC");
+		umbra_block_decoder_free(d);
+		umbra_dump_close(r);
 	}
+}
+
+/*
+ * Header bytes 40..43 are reserved in codecs 1 and 2: a block of codec 2
+ * with them set is damage, the same bytes in codec 3 are its key CRC.
+ */
+static void test_key_crc_field(void **state)
+{
+	(void)state;
+	write_file_codec(0, UMBRA_BLK_CODEC_SPLIT);
+	struct umbra_dump_reader *r = umbra_dump_open(path);
+	struct umbra_dump_block b[2];
+	for (unsigned i = 0; i < 2; i++)
+		assert_int_equal(umbra_dump_next_block(r, &b[i]), 1);
+	assert_int_equal(b[0].key_crc, 0);
+	umbra_dump_close(r);
+	put_header32(path, &b[0], 40, 1);
+	r = umbra_dump_open(path);
+	struct umbra_dump_block x;
+	assert_int_equal(umbra_dump_next_block(r, &x), -EBADMSG);
+	assert_int_equal(umbra_dump_next_block(r, &x), 1);
+	assert_int_equal(x.offset, b[1].offset);
+	umbra_dump_close(r);
 }
 
 static void test_time_range_skips(void **state)
@@ -439,6 +505,7 @@ int main(void)
 		cmocka_unit_test(test_view_equals_full),
 		cmocka_unit_test(test_damage_named),
 		cmocka_unit_test(test_key_part_checked),
+		cmocka_unit_test(test_key_crc_field),
 		cmocka_unit_test(test_time_range_skips),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -150,7 +150,7 @@ static void rewrite_header(const char *path, int retype)
 	uint8_t *p = malloc(len);
 	assert_non_null(p);
 	assert_int_equal(fread(p, 1, len, f), len);
-	assert_int_equal(umbra_get16(p + 10), UMBRA_FORMAT_MINOR); /* written as 1.2 */
+	assert_int_equal(umbra_get16(p + 10), UMBRA_FORMAT_MINOR); /* written as 1.3 */
 	umbra_put16(p + 10, 0);
 	unsigned seen = 0;
 	for (uint32_t o = umbra_get16(p + 12); o + 4 <= len;) {

@@ -523,7 +523,7 @@ static void test_codecs(void **state)
 	/* an unknown codec is refused; a conf from before the field is not read */
 	struct umbra_dump_writer_conf bad = {
 		.size = sizeof(bad), .dir = dir, .sensor_name = "codec",
-		.prefixes = pfx, .nprefixes = 1, .codec = UMBRA_BLK_CODEC_SPLIT + 1};
+		.prefixes = pfx, .nprefixes = 1, .codec = UMBRA_BLK_CODEC_KEYCRC + 1};
 	errno = 0;
 	assert_null(umbra_dump_writer_open(&bad));
 	assert_int_equal(errno, EINVAL);
@@ -531,7 +531,7 @@ static void test_codecs(void **state)
 	struct umbra_dump_writer *old = umbra_dump_writer_open(&bad);
 	assert_non_null(old);
 	assert_int_equal(umbra_dump_writer_close(old, NULL), 0);
-	for (unsigned codec = UMBRA_BLK_CODEC_FLAT; codec <= UMBRA_BLK_CODEC_SPLIT; codec++) {
+	for (unsigned codec = UMBRA_BLK_CODEC_FLAT; codec <= UMBRA_BLK_CODEC_KEYCRC; codec++) {
 		clean_dir();
 		struct umbra_dump_writer_conf conf = {
 			.size = sizeof(conf), .dir = dir, .sensor_name = "codec",
