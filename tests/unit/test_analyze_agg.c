@@ -478,7 +478,8 @@ static void test_top_totals_wide(void **state)
  * records, 192.0.2.0 to .254, in blocks of 64 (the /24 is not complete);
  * b: .10 and .255 (now it is); c: .5, .6, .7 (skipped: nothing new); d:
  * two of 198.51.100.0/24 (one /24, not the complete one); e: 192.0.3.1
- * and 192.0.2.9 (two /24s, their AND in the complete one). 259 sensors, 264 packets, all 23/tcp.
+ * and 192.0.2.9 (two /24s, their AND in the complete one). 259 sensors,
+ * 264 packets, all 23/tcp.
  */
 static void test_top_totals_sensors(void **state)
 {
