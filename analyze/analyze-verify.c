@@ -19,7 +19,7 @@
 #include "analyze.h"
 #include "record-codec.h"
 
-#define BLK_FRAME (8 + UMBRA_BLK_HDR_LEN)
+#define BLK_FRAME UMBRA_BLK_FRAME
 
 static int is_partial(const char *path)
 {
@@ -289,21 +289,9 @@ static void out_interval(struct out *o, const struct umbra_interval *iv)
 static void out_block(struct out *o, const struct umbra_dump_block *b, const uint8_t *data)
 {
 	uint8_t h[BLK_FRAME];
-	memset(h, 0, sizeof(h));
-	umbra_put32(h, UMBRA_FRAME_BLOCK);
-	umbra_put32(h + 4, UMBRA_BLK_HDR_LEN);
-	uint8_t *p = h + 8;
-	umbra_put32(p, b->records);
-	umbra_put16(p + 4, b->flags);
-	umbra_put16(p + 6, b->codec);
-	umbra_put64(p + 8, b->min_first_ns);
-	umbra_put64(p + 16, b->max_last_ns);
-	umbra_put32(p + 24, b->usize);
-	umbra_put32(p + 28, b->csize);
-	umbra_put32(p + 32, b->data_crc);
-	umbra_put32(p + 36, (uint32_t)o->nidx);
-	umbra_put32(p + 40, b->codec == UMBRA_BLK_CODEC_KEYCRC ? b->key_crc : 0);
-	umbra_put32(p + 44, umbra_crc32c(0, p, 44));
+	struct umbra_dump_block nb = *b;
+	nb.seq = (uint32_t)o->nidx; /* renumbered in the recovered file */
+	umbra_blk_frame_put(h, &nb);
 	if (o->nidx == o->cap) {
 		size_t cap = o->cap ? 2 * o->cap : 64;
 		struct umbra_dump_index_entry *ni = realloc(o->idx, cap * sizeof(*ni));

@@ -23,7 +23,7 @@
 #include "record-codec.h"
 #include "umbra/dump.h"
 
-#define BLK_FRAME (8 + UMBRA_BLK_HDR_LEN)
+#define BLK_FRAME UMBRA_BLK_FRAME
 #define IV_FRAME (8 + 8 + 8 * UMBRA_IV_NFIELDS)
 #define MAX_HDR_FRAME (1u << 20)
 #define SCAN_CHUNK (64u << 10)

@@ -148,6 +148,24 @@ static uint32_t crc32c_sw(uint32_t crc, const uint8_t *p, size_t len)
 	return crc;
 }
 
+void umbra_blk_frame_put(uint8_t *p, const struct umbra_dump_block *b)
+{
+	umbra_put32(p, UMBRA_FRAME_BLOCK);
+	umbra_put32(p + 4, UMBRA_BLK_HDR_LEN);
+	uint8_t *h = p + 8;
+	umbra_put32(h, b->records);
+	umbra_put16(h + 4, b->flags);
+	umbra_put16(h + 6, b->codec);
+	umbra_put64(h + 8, b->min_first_ns);
+	umbra_put64(h + 16, b->max_last_ns);
+	umbra_put32(h + 24, b->usize);
+	umbra_put32(h + 28, b->csize);
+	umbra_put32(h + 32, b->data_crc);
+	umbra_put32(h + 36, b->seq);
+	umbra_put32(h + 40, b->codec == UMBRA_BLK_CODEC_KEYCRC ? b->key_crc : 0);
+	umbra_put32(h + 44, umbra_crc32c(0, h, 44));
+}
+
 uint32_t umbra_crc32c(uint32_t crc, const void *buf, size_t len)
 {
 	crc = ~crc;

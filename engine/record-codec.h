@@ -131,6 +131,16 @@ static inline void umbra_put32be(uint8_t *p, uint32_t v)
 /* CRC-32C (Castagnoli), initial value 0, as in iSCSI/ext4: crc32c("123456789") = 0xE3069283 */
 uint32_t umbra_crc32c(uint32_t crc, const void *buf, size_t len);
 
+/* a block-header frame: magic, payload size, payload */
+#define UMBRA_BLK_FRAME (8 + UMBRA_BLK_HDR_LEN)
+struct umbra_dump_block;
+/*
+ * Block b's header frame, UMBRA_BLK_FRAME bytes at p: b's fields (its
+ * offset aside), its key CRC for codec 3 (0 for the others) and the
+ * header's CRC. For the writer and for recover.
+ */
+void umbra_blk_frame_put(uint8_t *p, const struct umbra_dump_block *b);
+
 /* ---- columnar codec ---- */
 struct umbra_codec;
 

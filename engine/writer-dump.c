@@ -28,7 +28,7 @@
 
 #define DEFAULT_BLOCK 8192
 #define DEFAULT_LEVEL 1 /* measured: -3 is 1.8% smaller but 40% slower */
-#define BLK_FRAME (8 + UMBRA_BLK_HDR_LEN)
+#define BLK_FRAME UMBRA_BLK_FRAME
 #define NSEC 1000000000ull
 
 struct idx_entry {
@@ -389,21 +389,12 @@ static int write_block(struct umbra_dump_writer *w)
 		rc = -EIO;
 		goto lost;
 	}
-	uint8_t *h = w->obuf;
-	umbra_put32(h, UMBRA_FRAME_BLOCK);
-	umbra_put32(h + 4, UMBRA_BLK_HDR_LEN);
-	h += 8;
-	umbra_put32(h, n);
-	umbra_put16(h + 4, (uint16_t)flags);
-	umbra_put16(h + 6, (uint16_t)w->blk_codec);
-	umbra_put64(h + 8, minf);
-	umbra_put64(h + 16, maxl);
-	umbra_put32(h + 24, (uint32_t)usize);
-	umbra_put32(h + 28, (uint32_t)csize);
-	umbra_put32(h + 32, umbra_crc32c(0, w->obuf + BLK_FRAME, csize));
-	umbra_put32(h + 36, w->blk_seq);
-	umbra_put32(h + 40, key_crc);
-	umbra_put32(h + 44, umbra_crc32c(0, h, 44));
+	const struct umbra_dump_block hb = {
+		.min_first_ns = minf, .max_last_ns = maxl, .records = n,
+		.usize = (uint32_t)usize, .csize = (uint32_t)csize,
+		.data_crc = umbra_crc32c(0, w->obuf + BLK_FRAME, csize), .seq = w->blk_seq,
+		.flags = (uint16_t)flags, .codec = (uint16_t)w->blk_codec, .key_crc = key_crc};
+	umbra_blk_frame_put(w->obuf, &hb);
 
 	if (w->nidx == w->idx_cap) {
 		size_t cap = w->idx_cap ? 2 * w->idx_cap : 64;
