@@ -20,11 +20,18 @@ struct umbra_flow_table {
 	struct bucket *buckets;
 	struct umbra_flow_entry *entries;
 	uint32_t *free_stack;
+	/*
+	 * The expiry queue: a ring of (entry index, bucket location) pairs in
+	 * the order flows were last queued. See flow-table.h.
+	 */
+	uint64_t *q;
+	uint8_t *ovf;      /* per bucket: its keys that sit in their second bucket */
+	uint32_t qmask;
+	uint32_t qhead;    /* positions count up and wrap; ring slot = pos & qmask */
+	uint32_t qtail;
 	uint32_t nfree;
 	uint32_t bmask;
 	uint32_t capacity;
-	uint32_t lru_head;
-	uint32_t lru_tail;
 	uint64_t seed[5];
 	uint64_t idle_ns;
 	uint64_t active_ns;
@@ -33,7 +40,13 @@ struct umbra_flow_table {
 	struct umbra_flow_table_stats st;
 	size_t buckets_size;
 	size_t entries_size;
+	size_t q_size;
 };
+
+#define ENT_REQUEUE 0x01 /* seen again while the queue had no room to requeue it */
+#define ENT_SECOND 0x02  /* placed in its second bucket */
+#define OVF_STUCK 255    /* a saturated overflow count stays: b2 is always looked at */
+#define QPREFETCH 48     /* queue positions ahead that expiry asks memory for */
 
 static inline uint64_t
 fmix64(uint64_t x)
@@ -80,7 +93,7 @@ struct umbra_flow_table *
 umbra_flow_table_create(const struct umbra_flow_table_conf *conf)
 {
 	struct umbra_flow_table *ft;
-	uint64_t want, nb = 2;
+	uint64_t want, nb = 2, nq;
 	uint32_t i;
 
 	if (conf == NULL || conf->emit == NULL || conf->capacity < 64 ||
@@ -107,10 +120,23 @@ umbra_flow_table_create(const struct umbra_flow_table_conf *conf)
 	ft->buckets = table_alloc(ft->buckets_size);
 	ft->entries = table_alloc(ft->entries_size);
 	ft->free_stack = malloc((size_t)conf->capacity * sizeof(uint32_t));
+	/*
+	 * Room for every live flow and as many requeued positions again: a
+	 * flow seen again is queued anew and its old position is skipped
+	 * when expiry reaches it.
+	 */
+	for (nq = 64; nq < 2 * (uint64_t)conf->capacity; nq <<= 1)
+		;
+	ft->qmask = (uint32_t)(nq - 1);
+	ft->q_size = nq * sizeof(*ft->q);
+	ft->q = table_alloc(ft->q_size);
+	ft->ovf = calloc(nb, 1);
 	/* all mapped first: a table too large for memory fails here at once */
 	if (ft->buckets == NULL || ft->entries == NULL || ft->free_stack == NULL ||
+	    ft->q == NULL || ft->ovf == NULL ||
 	    (conf->prefault && (table_prefault(ft->buckets, ft->buckets_size) != 0 ||
-				table_prefault(ft->entries, ft->entries_size) != 0))) {
+				table_prefault(ft->entries, ft->entries_size) != 0 ||
+				table_prefault(ft->q, ft->q_size) != 0))) {
 		umbra_flow_table_free(ft);
 		errno = ENOMEM;
 		return NULL;
@@ -119,7 +145,6 @@ umbra_flow_table_create(const struct umbra_flow_table_conf *conf)
 	for (i = 0; i < conf->capacity; i++)
 		ft->free_stack[i] = conf->capacity - 1 - i;
 	ft->nfree = conf->capacity;
-	ft->lru_head = ft->lru_tail = UMBRA_FLOW_NONE;
 	ft->idle_ns = conf->idle_ns;
 	ft->active_ns = conf->active_ns;
 	ft->emit = conf->emit;
@@ -148,6 +173,9 @@ umbra_flow_table_free(struct umbra_flow_table *ft)
 		munmap(ft->buckets, ft->buckets_size);
 	if (ft->entries != NULL)
 		munmap(ft->entries, ft->entries_size);
+	if (ft->q != NULL)
+		munmap(ft->q, ft->q_size);
+	free(ft->ovf);
 	free(ft->free_stack);
 	free(ft);
 }
@@ -164,18 +192,6 @@ hash_seeded(const struct umbra_flow_table *ft, const struct umbra_flow_key *key)
 		      ((w[2] ^ ft->seed[2]) * 0x165667b19e3779f9ull) +
 		      ((w[3] ^ ft->seed[3]) * 0x85ebca77c2b2ae63ull) +
 		      ((w[4] ^ ft->seed[4]) * 0x27d4eb2f165667c5ull));
-}
-
-uint64_t
-umbra_flow_hash(const struct umbra_flow_key *key)
-{
-	/* unseeded variant for callers without a table (tests, bench) */
-	uint64_t w[5];
-
-	memcpy(w, key, sizeof(w));
-	return fmix64(w[0] * 0x9e3779b97f4a7c15ull + w[1] * 0xc2b2ae3d27d4eb4full +
-		      w[2] * 0x165667b19e3779f9ull + w[3] * 0x85ebca77c2b2ae63ull +
-		      w[4] * 0x27d4eb2f165667c5ull);
 }
 
 static inline uint32_t
@@ -211,42 +227,90 @@ key_eq(const struct umbra_flow_record *r, const struct umbra_flow_key *k)
 	return ((a ^ b) & 0x0000ffffffffffffull) == 0;
 }
 
+/* The key of a live entry, rebuilt from its record. */
+static void
+key_of(const struct umbra_flow_record *r, struct umbra_flow_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	memcpy(k->src, r->src, 32);
+	k->sport = r->sport;
+	k->dport = r->dport;
+	k->proto = r->proto;
+	k->family = r->family;
+}
+
+static inline uint32_t
+q_count(const struct umbra_flow_table *ft)
+{
+	return ft->qtail - ft->qhead;
+}
+
+/* Queue entry i at the tail (the caller made sure there is room). */
 static inline void
-lru_unlink(struct umbra_flow_table *ft, uint32_t i)
+q_append(struct umbra_flow_table *ft, uint32_t i)
 {
 	struct umbra_flow_entry *e = &ft->entries[i];
 
-	if (e->prev != UMBRA_FLOW_NONE)
-		ft->entries[e->prev].next = e->next;
-	else
-		ft->lru_head = e->next;
-	if (e->next != UMBRA_FLOW_NONE)
-		ft->entries[e->next].prev = e->prev;
-	else
-		ft->lru_tail = e->prev;
+	ft->q[ft->qtail & ft->qmask] = (uint64_t)e->loc << 32 | i;
+	e->qpos = ft->qtail++;
+	e->flags &= (uint32_t)~ENT_REQUEUE;
 }
 
+/*
+ * Entry i saw a packet: queue it anew at the tail, so that its old
+ * position is skipped. When the queue has no room to spare (it keeps
+ * room for every free entry), mark it: expiry requeues it when it reaches
+ * the old position.
+ */
 static inline void
-lru_append(struct umbra_flow_table *ft, uint32_t i)
+q_seen(struct umbra_flow_table *ft, uint32_t i)
 {
 	struct umbra_flow_entry *e = &ft->entries[i];
 
-	e->prev = ft->lru_tail;
-	e->next = UMBRA_FLOW_NONE;
-	if (ft->lru_tail != UMBRA_FLOW_NONE)
-		ft->entries[ft->lru_tail].next = i;
+	if (e->qpos == ft->qtail - 1)
+		return; /* already last */
+	if (q_count(ft) + (ft->capacity - ft->st.active) + 1 <= ft->qmask + 1)
+		q_append(ft, i);
 	else
-		ft->lru_head = i;
-	ft->lru_tail = i;
+		e->flags |= ENT_REQUEUE;
 }
 
+/*
+ * A prefetch for the line of p to be written. GCC counts the builtin as
+ * no side effect, so a void function made of nothing else is deleted as
+ * pure, calls and all; the empty asm keeps it.
+ */
 static inline void
-lru_to_tail(struct umbra_flow_table *ft, uint32_t i)
+prefetch_w(const void *p)
 {
-	if (ft->lru_tail == i)
-		return;
-	lru_unlink(ft, i);
-	lru_append(ft, i);
+	__builtin_prefetch(p, 1);
+	__asm__ volatile("" : : "r"(p));
+}
+
+/*
+ * Ask memory for what expiry reads QPREFETCH positions from the head:
+ * the entry (both lines: its record leaves whole) and its bucket.
+ */
+static inline void
+q_prefetch(const struct umbra_flow_table *ft, uint32_t pos)
+{
+	if (pos - ft->qhead < q_count(ft)) {
+		uint64_t v = ft->q[pos & ft->qmask];
+		const char *e = (const char *)&ft->entries[(uint32_t)v];
+
+		prefetch_w(e);
+		prefetch_w(e + 64);
+		prefetch_w(&ft->buckets[(v >> 32) / BUCKET_WAYS]);
+	}
+}
+
+/* The entry at the queue head, or NONE when that position is stale. */
+static inline uint32_t
+q_head_entry(const struct umbra_flow_table *ft)
+{
+	uint32_t i = (uint32_t)ft->q[ft->qhead & ft->qmask];
+
+	return ft->entries[i].qpos == ft->qhead ? i : UMBRA_FLOW_NONE;
 }
 
 /* Take entry i out of the table and hand its record to the sink. */
@@ -257,19 +321,21 @@ export_entry(struct umbra_flow_table *ft, uint32_t i, unsigned reason)
 	struct bucket *b = &ft->buckets[e->loc / BUCKET_WAYS];
 
 	b->sig[e->loc % BUCKET_WAYS] = 0;
-	lru_unlink(ft, i);
+	if (e->flags & ENT_SECOND) {
+		struct umbra_flow_key k;
+		uint8_t *o;
+
+		key_of(&e->rec, &k);
+		o = &ft->ovf[b1_of(ft, hash_seeded(ft, &k))];
+		if (*o != OVF_STUCK)
+			(*o)--;
+	}
+	/* whatever queue position it has is stale from now on */
+	e->qpos ^= 0x80000000u;
+	e->flags = 0;
 	ft->free_stack[ft->nfree++] = i;
 	ft->st.active--;
 	e->rec.end_reason = (uint8_t)reason;
-	/*
-	 * the oldest flows leave one after the other, and the oldest is the
-	 * coldest entry of the table: ask for the next one's two lines now
-	 */
-	if (ft->lru_head != UMBRA_FLOW_NONE) {
-		const char *h = (const char *)&ft->entries[ft->lru_head];
-		__builtin_prefetch(h, 1);
-		__builtin_prefetch(h + 64, 1);
-	}
 	ft->emit(ft->emit_arg, &e->rec);
 }
 
@@ -279,7 +345,7 @@ umbra_flow_touch(struct umbra_flow_table *ft, struct umbra_flow_entry *e,
 {
 	if (now_ns > e->rec.last_ns)
 		e->rec.last_ns = now_ns;
-	lru_to_tail(ft, (uint32_t)(e - ft->entries));
+	q_seen(ft, (uint32_t)(e - ft->entries));
 }
 
 static inline int
@@ -379,6 +445,29 @@ init_record(struct umbra_flow_record *r, const struct umbra_flow_key *k,
 	r->last_ns = now_ns;
 }
 
+/*
+ * The queue must take one more position. Full (the stale positions of
+ * flows pushed out of their buckets filled it), its head makes room:
+ * skipped when stale, else that flow, the oldest queued, leaves early.
+ */
+static int
+q_make_room(struct umbra_flow_table *ft, struct umbra_flow_entry *const *entries,
+	    unsigned n)
+{
+	while (q_count(ft) > ft->qmask) {
+		uint32_t i = q_head_entry(ft);
+
+		if (i != UMBRA_FLOW_NONE) {
+			if (handed_out(entries, n, &ft->entries[i]))
+				return -1;
+			ft->st.evicted_capacity++;
+			export_entry(ft, i, UMBRA_END_EVICTED);
+		}
+		ft->qhead++;
+	}
+	return 0;
+}
+
 static struct umbra_flow_entry *
 insert(struct umbra_flow_table *ft, const struct umbra_flow_key *key, uint64_t h,
        uint64_t now_ns, struct umbra_flow_entry *const *entries, unsigned n)
@@ -387,13 +476,20 @@ insert(struct umbra_flow_table *ft, const struct umbra_flow_key *key, uint64_t h
 	struct umbra_flow_entry *e;
 	int s;
 
-	if (ft->nfree == 0) {
-		/* full: the least recently seen flow makes room */
-		uint32_t victim = ft->lru_head;
+	/* full: the least recently seen flow makes room */
+	while (ft->nfree == 0) {
+		uint32_t victim;
 
-		if (victim == UMBRA_FLOW_NONE ||
-		    handed_out(entries, n, &ft->entries[victim]))
+		if (q_count(ft) == 0)
 			return NULL;
+		victim = q_head_entry(ft);
+		if (victim == UMBRA_FLOW_NONE) {
+			ft->qhead++;
+			continue;
+		}
+		if (handed_out(entries, n, &ft->entries[victim]))
+			return NULL;
+		ft->qhead++;
 		ft->st.evicted_capacity++;
 		export_entry(ft, victim, UMBRA_END_EVICTED);
 	}
@@ -413,17 +509,37 @@ insert(struct umbra_flow_table *ft, const struct umbra_flow_key *key, uint64_t h
 			s = free_slot(&ft->buckets[b2]);
 		}
 	}
+	if (q_make_room(ft, entries, n) != 0)
+		return NULL;
+	/* the queue's head may have freed this very slot: it is still free */
 	i = ft->free_stack[--ft->nfree];
 	e = &ft->entries[i];
 	init_record(&e->rec, key, now_ns);
 	e->sig = sig_of(h);
 	e->loc = bi * BUCKET_WAYS + (uint32_t)s;
+	e->flags = 0;
+	if (bi != b1) {
+		e->flags = ENT_SECOND;
+		if (ft->ovf[b1] != OVF_STUCK)
+			ft->ovf[b1]++;
+	}
 	ft->buckets[bi].sig[s] = e->sig;
 	ft->buckets[bi].idx[s] = i;
-	lru_append(ft, i);
 	ft->st.active++;
 	ft->st.inserts++;
+	q_append(ft, i);
 	return e;
+}
+
+uint64_t
+umbra_flow_prefetch(const struct umbra_flow_table *ft, const struct umbra_flow_key *key)
+{
+	uint64_t h = hash_seeded(ft, key);
+	uint32_t b1 = b1_of(ft, h);
+
+	__builtin_prefetch(&ft->buckets[b1]);
+	__builtin_prefetch(&ft->ovf[b1]);
+	return h;
 }
 
 void
@@ -435,36 +551,44 @@ umbra_flow_lookup_bulk(struct umbra_flow_table *ft,
 	uint64_t hs[n > 0 ? n : 1];
 	unsigned i;
 
-	/* pass 1: hash and prefetch both candidate buckets */
-	for (i = 0; i < n; i++) {
-		uint64_t h = hashes != NULL ? hashes[i] : hash_seeded(ft, &keys[i]);
-
-		hs[i] = h;
-		__builtin_prefetch(&ft->buckets[b1_of(ft, h)]);
-		__builtin_prefetch(&ft->buckets[b2_of(ft, h)]);
+	/* pass 1: hash and prefetch the first bucket (the caller may have) */
+	if (hashes == NULL) {
+		for (i = 0; i < n; i++)
+			hs[i] = umbra_flow_prefetch(ft, &keys[i]);
+		hashes = hs;
 	}
-	/* darknet flows are mostly new: the entries the inserts will take */
-	for (i = 0; i < n && i < ft->nfree; i++)
-		__builtin_prefetch(&ft->entries[ft->free_stack[ft->nfree - 1 - i]], 1);
-	/* pass 2: prefetch the entries whose signature matches */
+	/*
+	 * pass 2: prefetch the entries whose signature matches; the second
+	 * bucket only holds keys whose first one overflowed
+	 */
 	for (i = 0; i < n; i++) {
-		const struct bucket *b = &ft->buckets[b1_of(ft, hs[i])];
-		uint32_t sig = sig_of(hs[i]);
+		uint32_t b1 = b1_of(ft, hashes[i]);
+		const struct bucket *b = &ft->buckets[b1];
+		uint32_t sig = sig_of(hashes[i]);
 		unsigned s;
 
-		for (s = 0; s < BUCKET_WAYS; s++)
-			if (b->sig[s] == sig)
-				__builtin_prefetch(&ft->entries[b->idx[s]]);
+		for (s = 0; s < BUCKET_WAYS; s++) {
+			if (b->sig[s] == sig) {
+				/* the key spans both lines */
+				const char *e = (const char *)&ft->entries[b->idx[s]];
+
+				__builtin_prefetch(e, 1);
+				__builtin_prefetch(e + 64, 1);
+			}
+		}
+		if (ft->ovf[b1] != 0)
+			__builtin_prefetch(&ft->buckets[b2_of(ft, hashes[i])]);
 	}
 	/* pass 3: resolve in order, so repeated keys find earlier inserts */
 	for (i = 0; i < n; i++) {
-		uint64_t h = hs[i];
-		uint32_t sig = sig_of(h), idx;
+		uint64_t h = hashes[i];
+		uint32_t sig = sig_of(h), b1 = b1_of(ft, h), idx;
 		struct umbra_flow_entry *e;
 
 		ft->st.lookups++;
-		if (find_in(ft, &ft->buckets[b1_of(ft, h)], sig, &keys[i], &idx) ||
-		    find_in(ft, &ft->buckets[b2_of(ft, h)], sig, &keys[i], &idx)) {
+		if (find_in(ft, &ft->buckets[b1], sig, &keys[i], &idx) ||
+		    (ft->ovf[b1] != 0 &&
+		     find_in(ft, &ft->buckets[b2_of(ft, h)], sig, &keys[i], &idx))) {
 			e = &ft->entries[idx];
 			created[i] = 0;
 			if (now_ns - e->rec.first_ns >= ft->active_ns &&
@@ -478,7 +602,7 @@ umbra_flow_lookup_bulk(struct umbra_flow_table *ft,
 				init_record(&e->rec, &keys[i], now_ns);
 				created[i] = 1;
 			}
-			lru_to_tail(ft, idx);
+			q_seen(ft, idx);
 		} else {
 			e = insert(ft, &keys[i], h, now_ns, entries, i);
 			created[i] = e != NULL;
@@ -490,13 +614,29 @@ umbra_flow_lookup_bulk(struct umbra_flow_table *ft,
 unsigned
 umbra_flow_expire(struct umbra_flow_table *ft, uint64_t now_ns, unsigned max)
 {
-	unsigned n = 0;
+	/* stale positions cost a read each: bound them too */
+	unsigned n = 0, steps = 0, steps_max = max * 4;
 
-	while (n < max && ft->lru_head != UMBRA_FLOW_NONE) {
-		uint32_t i = ft->lru_head;
+	while (n < max && steps < steps_max && q_count(ft) != 0) {
+		uint32_t i = q_head_entry(ft);
+		struct umbra_flow_entry *e;
 
-		if (ft->entries[i].rec.last_ns + ft->idle_ns > now_ns)
-			break;
+		steps++;
+		q_prefetch(ft, ft->qhead + QPREFETCH);
+		if (i == UMBRA_FLOW_NONE) {
+			ft->qhead++;
+			continue;
+		}
+		e = &ft->entries[i];
+		if (e->rec.last_ns + ft->idle_ns > now_ns) {
+			if (!(e->flags & ENT_REQUEUE))
+				break;
+			/* seen again when the queue was full: now it has room */
+			ft->qhead++;
+			q_append(ft, i);
+			continue;
+		}
+		ft->qhead++;
 		ft->st.expired_idle++;
 		export_entry(ft, i, UMBRA_END_IDLE);
 		n++;
@@ -509,8 +649,14 @@ umbra_flow_flush_all(struct umbra_flow_table *ft, unsigned reason)
 {
 	unsigned n = 0;
 
-	while (ft->lru_head != UMBRA_FLOW_NONE) {
-		export_entry(ft, ft->lru_head, reason);
+	while (q_count(ft) != 0) {
+		uint32_t i = q_head_entry(ft);
+
+		q_prefetch(ft, ft->qhead + QPREFETCH);
+		ft->qhead++;
+		if (i == UMBRA_FLOW_NONE)
+			continue;
+		export_entry(ft, i, reason);
 		n++;
 	}
 	return n;

@@ -4,11 +4,27 @@
  *
  * Layout: 64-byte buckets of 8 (signature, entry index) pairs, two
  * candidate buckets per key, and a separate array of 128-byte entries
- * that embed the flow record being built. Live entries are kept on an
- * intrusive LRU list ordered by last packet time, so idle expiry and
- * capacity eviction both pop from its head in O(1). Darknet traffic is
- * insert-heavy (most flows have one or two packets): an insert is a free
- * list pop, one bucket slot write and an LRU append.
+ * that embed the flow record being built. A key goes to its second bucket
+ * only when its first is full; a byte per bucket counts such keys, so a
+ * lookup reads one bucket unless that count is non-zero.
+ *
+ * Expiry order: a ring of queue positions, each naming an entry. A new
+ * flow is queued at the tail; a flow seen again is queued anew at the
+ * tail and its old position becomes stale (the entry records its current
+ * position). Expiry walks from the head, skips stale positions and stops
+ * at the first live flow that is not idle, exactly as a least-recently-
+ * seen list would, but reading an array: the entries and buckets it will
+ * take are asked of memory 16 positions ahead, where a linked list would
+ * wait on each entry in turn. Darknet traffic is insert-heavy (most
+ * flows have one or two packets), so expiry is half of the table's
+ * memory traffic.
+ *
+ * The ring holds twice the capacity. It keeps room for every free entry,
+ * so an insert never waits; a flow seen again when the rest is taken by
+ * stale positions is marked instead, and expiry requeues it when it
+ * reaches its old position, so such a flow may be exported late (never
+ * early) by at most the time it had been queued. That needs more packets
+ * to known flows within one idle timeout than the table has entries.
  */
 #ifndef UMBRA_FLOW_TABLE_H
 #define UMBRA_FLOW_TABLE_H
@@ -32,10 +48,10 @@ _Static_assert(sizeof(struct umbra_flow_key) == 40, "flow key size");
 
 struct umbra_flow_entry {
 	struct umbra_flow_record rec;
-	uint32_t prev; /* LRU neighbours (entry indices) */
-	uint32_t next;
-	uint32_t loc;  /* bucket * 8 + slot */
+	uint32_t qpos;  /* its current expiry queue position */
+	uint32_t loc;   /* bucket * 8 + slot */
 	uint32_t sig;
+	uint32_t flags; /* table-private */
 };
 _Static_assert(sizeof(struct umbra_flow_entry) == 128, "flow entry size");
 
@@ -74,13 +90,18 @@ struct umbra_flow_table_stats {
 struct umbra_flow_table *umbra_flow_table_create(const struct umbra_flow_table_conf *conf);
 void umbra_flow_table_free(struct umbra_flow_table *ft);
 
-uint64_t umbra_flow_hash(const struct umbra_flow_key *key);
+/*
+ * The table's (seeded) hash of key, with its bucket asked of memory: call
+ * it as each key is made, well before the lookup, and pass the hashes.
+ */
+uint64_t umbra_flow_prefetch(const struct umbra_flow_table *ft,
+			     const struct umbra_flow_key *key);
 
 /*
- * Find or create the flows of n keys (hashes from umbra_flow_hash) at
- * time now_ns, in bulk: buckets and entries are prefetched for the whole
- * burst before any is touched. entries[i] gets the flow of keys[i];
- * created[i] is 1 when it was inserted (its record holds only the key,
+ * Find or create the flows of n keys at time now_ns, in bulk. hashes are
+ * from umbra_flow_prefetch(), or NULL to hash here. Buckets and entries
+ * are prefetched for the whole burst before any is touched. entries[i]
+ * gets the flow of keys[i]; created[i] is 1 when it was inserted (its record holds only the key,
  * first_ns and last_ns: the caller fills the rest). A flow whose active
  * timeout elapsed is exported and restarted. Keys repeated in one burst
  * map to the same entry.
@@ -90,7 +111,7 @@ void umbra_flow_lookup_bulk(struct umbra_flow_table *ft,
 			    const uint64_t *hashes, unsigned n, uint64_t now_ns,
 			    struct umbra_flow_entry **entries, uint8_t *created);
 
-/* Mark that entry e saw a packet at now_ns (moves it to the LRU tail). */
+/* Mark that entry e saw a packet at now_ns (queues it anew for expiry). */
 void umbra_flow_touch(struct umbra_flow_table *ft, struct umbra_flow_entry *e,
 		      uint64_t now_ns);
 

@@ -398,6 +398,164 @@ test_small_table_churn(void **state)
 	umbra_flow_table_free(ft);
 }
 
+/*
+ * A key whose first bucket is full goes to its second one, and is found
+ * there: a small table filled to its capacity (half its bucket slots, so
+ * some first buckets overflow) finds every key again, then empties, and
+ * the same keys come back as new flows.
+ */
+static void
+test_second_bucket_found(void **state)
+{
+	struct sink s;
+	const unsigned cap = 512;
+	struct umbra_flow_table *ft = make(&s, cap, 600 * SEC, 900 * SEC);
+	struct umbra_flow_table_stats st;
+	struct umbra_flow_entry *first[512];
+	unsigned i, round;
+	int created;
+
+	(void)state;
+	for (i = 0; i < cap; i++) {
+		first[i] = hit(ft, key4(i, 2, 3, 4, 6), SEC, &created);
+		assert_int_equal(created, 1);
+	}
+	umbra_flow_table_stats(ft, &st);
+	/* 64 buckets of 8 for 512 keys: some first buckets overflowed */
+	assert_int_equal(st.evicted_bucket, 0);
+	assert_int_equal(st.active, cap);
+	for (round = 0; round < 2; round++) {
+		for (i = 0; i < cap; i++) {
+			struct umbra_flow_entry *e = hit(ft, key4(i, 2, 3, 4, 6), 2 * SEC, &created);
+
+			assert_int_equal(created, round);
+			if (round == 0)
+				assert_ptr_equal(e, first[i]);
+		}
+		assert_int_equal(umbra_flow_table_active(ft), cap);
+		if (round == 0) {
+			assert_int_equal(umbra_flow_flush_all(ft, UMBRA_END_SHUTDOWN), cap);
+			assert_int_equal(umbra_flow_table_active(ft), 0);
+		}
+	}
+	umbra_flow_table_stats(ft, &st);
+	assert_int_equal(st.evicted_bucket, 0);
+	assert_int_equal(s.n, cap);
+	umbra_flow_table_free(ft);
+}
+
+/*
+ * The expiry queue holds twice the capacity. Flows seen again and again
+ * fill it with stale positions; once it has no room to spare, a flow
+ * seen again is marked instead of queued anew. It is still never
+ * exported before its idle timeout, and it is exported after it.
+ */
+static void
+test_queue_full_requeue(void **state)
+{
+	struct sink s;
+	const unsigned cap = 64;
+	struct umbra_flow_table *ft = make(&s, cap, 10 * SEC, 900 * SEC);
+	struct umbra_flow_entry *a = NULL, *b = NULL;
+	unsigned i;
+
+	(void)state;
+	for (i = 0; i < cap; i++)
+		hit(ft, key4(i, 2, 3, 4, 6), SEC, NULL);
+	/* flows 0 and 1 in turn: each packet queues one anew, 200 in all */
+	for (i = 0; i < 200; i++) {
+		uint64_t t = 2 * SEC + i * (SEC / 100);
+		struct umbra_flow_entry *e = hit(ft, key4(i % 2, 2, 3, 4, 6), t, NULL);
+
+		umbra_flow_touch(ft, e, t);
+		if (i % 2 == 0)
+			a = e;
+		else
+			b = e;
+	}
+	/* the last packets were seen with the queue full: flow 0 at 5 s */
+	hit(ft, key4(0, 2, 3, 4, 6), 5 * SEC, NULL);
+	umbra_flow_touch(ft, a, 5 * SEC);
+	assert_int_equal(a->rec.last_ns, 5 * SEC);
+	assert_true(b->rec.last_ns < 4 * SEC);
+	assert_int_equal(a->rec.packets, 102);
+	/* at 11 s the 62 others go; flows 0 and 1 were seen after 1 s */
+	assert_int_equal(umbra_flow_expire(ft, 11 * SEC, 1000), cap - 2);
+	assert_int_equal(umbra_flow_table_active(ft), 2);
+	/* flow 1's timeout passed, flow 0's not */
+	assert_int_equal(umbra_flow_expire(ft, b->rec.last_ns + 10 * SEC, 1000), 1);
+	assert_int_equal(memcmp(s.last.src, "\x01\0\0\0", 4), 0);
+	assert_int_equal(umbra_flow_expire(ft, 15 * SEC - 1, 1000), 0);
+	assert_int_equal(umbra_flow_expire(ft, 15 * SEC, 1000), 1);
+	assert_int_equal(memcmp(s.last.src, "\0\0\0\0", 4), 0);
+	assert_int_equal(s.last.packets, 102);
+	assert_int_equal(umbra_flow_table_active(ft), 0);
+	umbra_flow_table_free(ft);
+}
+
+/* The table's two buckets for key k (16 buckets: a table of 64). */
+static void
+buckets16(const struct umbra_flow_table *ft, const struct umbra_flow_key *k,
+	  unsigned *b1, unsigned *b2)
+{
+	uint64_t h = umbra_flow_prefetch(ft, k);
+
+	*b1 = (unsigned)(h & 15);
+	*b2 = (unsigned)((h >> 40) & 15);
+	if (*b2 == *b1)
+		*b2 = *b1 ^ 1;
+}
+
+/*
+ * Keys that all fall in the same two buckets push each other out: each
+ * leaves a stale queue position behind. When those fill the queue, its
+ * head makes room: stale positions are dropped, and a live flow at the
+ * head, the oldest queued, leaves early as evicted. Every packet is
+ * still in exactly one record.
+ */
+static void
+test_queue_full_of_bucket_evictions(void **state)
+{
+	struct sink s;
+	struct umbra_flow_table *ft = make(&s, 64, 600 * SEC, 900 * SEC);
+	struct umbra_flow_table_stats st;
+	struct umbra_flow_key x, k;
+	unsigned b1, b2, src, n = 0, t = 0;
+	int created;
+
+	(void)state;
+	/* one flow elsewhere, first in the queue */
+	for (src = 100000;; src++) {
+		x = key4(src, 2, 3, 4, 6);
+		buckets16(ft, &x, &b1, &b2);
+		if (b1 > 1 && b2 > 1)
+			break;
+	}
+	hit(ft, x, SEC, &created);
+	assert_int_equal(created, 1);
+	/* 300 keys whose buckets are 0 and 1: 16 slots between them */
+	for (src = 0; n < 300; src++) {
+		k = key4(src, 7, 3, 4, 6);
+		buckets16(ft, &k, &b1, &b2);
+		if (b1 > 1 || b2 > 1)
+			continue;
+		hit(ft, k, 2 * SEC + t++, &created);
+		assert_int_equal(created, 1);
+		n++;
+	}
+	umbra_flow_table_stats(ft, &st);
+	assert_int_equal(st.evicted_bucket, 300 - 16);
+	/* the queue (128) filled: the flow at its head left early */
+	assert_int_equal(st.evicted_capacity, 1);
+	assert_int_equal(s.by_reason[UMBRA_END_EVICTED], 300 - 16 + 1);
+	assert_int_equal(umbra_flow_table_active(ft), 16);
+	hit(ft, x, 3 * SEC, &created);
+	assert_int_equal(created, 1);
+	assert_int_equal(umbra_flow_flush_all(ft, UMBRA_END_SHUTDOWN), 17);
+	assert_int_equal(s.packets, 302);
+	umbra_flow_table_free(ft);
+}
+
 /* A table faulted in at creation (live capture) works as any other. */
 static void
 test_prefaulted_table(void **state)
@@ -438,6 +596,9 @@ main(void)
 		cmocka_unit_test(test_flush_all),
 		cmocka_unit_test(test_small_table_churn),
 		cmocka_unit_test(test_prefaulted_table),
+		cmocka_unit_test(test_second_bucket_found),
+		cmocka_unit_test(test_queue_full_requeue),
+		cmocka_unit_test(test_queue_full_of_bucket_evictions),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
