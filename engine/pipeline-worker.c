@@ -309,6 +309,8 @@ umbra_worker_burst(struct umbra_worker *w, const uint8_t *const *data,
 	uint8_t pflags[UMBRA_BURST_MAX];
 	uint8_t cls[UMBRA_BURST_MAX];
 	uint64_t ts[UMBRA_BURST_MAX];
+	uint64_t hs[UMBRA_BURST_MAX];
+	uint64_t *port_cnt[UMBRA_BURST_MAX];
 	uint64_t now = w->now_ns;
 	unsigned i, m = 0;
 
@@ -346,15 +348,22 @@ umbra_worker_burst(struct umbra_worker *w, const uint8_t *const *data,
 		pidx = umbra_proto_idx(p->proto);
 		c->proto_packets[pidx]++;
 		c->proto_bytes[pidx] += p->ip_bytes;
+		/*
+		 * the port's counter (1 MiB of them) is likely out of cache: ask
+		 * for it now, count it after the flow lookup
+		 */
+		port_cnt[m] = NULL;
 		if (p->l4 != NULL) {
 			if (pidx == UMBRA_PIDX_TCP)
-				c->tcp_dport[p->dport]++;
+				port_cnt[m] = &c->tcp_dport[p->dport];
 			else if (pidx == UMBRA_PIDX_UDP)
-				c->udp_dport[p->dport]++;
+				port_cnt[m] = &c->udp_dport[p->dport];
 			else if (pidx == UMBRA_PIDX_ICMP)
-				c->icmp_type[p->sport & 0xff]++;
+				port_cnt[m] = &c->icmp_type[p->sport & 0xff];
 			else if (pidx == UMBRA_PIDX_ICMP6)
-				c->icmp6_type[p->sport & 0xff]++;
+				port_cnt[m] = &c->icmp6_type[p->sport & 0xff];
+			if (port_cnt[m] != NULL)
+				__builtin_prefetch(port_cnt[m], 1);
 		}
 		if (p->frag != UMBRA_FRAG_NONE)
 			c->fragment_packets++;
@@ -374,6 +383,8 @@ umbra_worker_burst(struct umbra_worker *w, const uint8_t *const *data,
 		k->dport = p->dport;
 		k->proto = p->proto;
 		k->family = p->family;
+		/* the bucket is asked of memory while the rest of the burst parses */
+		hs[m] = umbra_flow_prefetch(w->ft, k);
 		ts[m] = ts_ns[i];
 		m++;
 	}
@@ -388,7 +399,7 @@ umbra_worker_burst(struct umbra_worker *w, const uint8_t *const *data,
 		goto expire;
 
 
-	umbra_flow_lookup_bulk(w->ft, keys, NULL, m, now, ent, created);
+	umbra_flow_lookup_bulk(w->ft, keys, hs, m, now, ent, created);
 
 	for (i = 0; i < m; i++) {
 		const struct umbra_pkt *p = &pk[i];
@@ -396,6 +407,8 @@ umbra_worker_burst(struct umbra_worker *w, const uint8_t *const *data,
 		struct umbra_flow_record *r;
 
 		pflags[i] = 0;
+		if (port_cnt[i] != NULL)
+			(*port_cnt[i])++;
 		if (__builtin_expect(e == NULL, 0)) {
 			/* no flow could be made: a one-packet record, dropped */
 			c->records_dropped++;
