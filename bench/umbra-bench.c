@@ -195,19 +195,20 @@ struct worker_arg {
 };
 
 /*
- * What the engine's lcore loop does with a received burst (worker-lcore.c),
- * for the baseline too: read each mbuf's data pointer and length and ask
- * for its first line 4 ahead. Time stamps step by step ns from *now.
+ * What the engine's lcore loop does with a received burst (worker-lcore.c):
+ * read each mbuf's data pointer and length (the baseline too: receiving
+ * is that much) and, for the pipeline only (prefetch set), ask for the
+ * frame's first line 4 ahead. Time stamps step by step ns from *now.
  */
 static inline uintptr_t
 feed_arrays(struct rte_mbuf *const *m, unsigned n, const uint8_t **data, uint32_t *len,
-	    uint64_t *ts, uint64_t *now, uint64_t step)
+	    uint64_t *ts, uint64_t *now, uint64_t step, int prefetch)
 {
 	uintptr_t sink = 0;
 	unsigned i;
 
 	for (i = 0; i < n; i++) {
-		if (i + 4 < n)
+		if (prefetch && i + 4 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(m[i + 4], void *));
 		data[i] = rte_pktmbuf_mtod(m[i], const uint8_t *);
 		len[i] = m[i]->data_len;
@@ -235,7 +236,7 @@ worker_mem(void *arg)
 	while (done < a->packets) {
 		unsigned n = rte_ring_sc_dequeue_burst(a->src, (void **)m, o.burst, NULL);
 
-		sink += feed_arrays(m, n, data, len, ts, &now, step);
+		sink += feed_arrays(m, n, data, len, ts, &now, step, a->w != NULL);
 		if (a->w != NULL)
 			umbra_worker_burst(a->w, data, len, ts, n);
 		rte_ring_sp_enqueue_burst(a->src, (void **)m, n, NULL);
@@ -279,7 +280,7 @@ worker_port(void *arg)
 			continue;
 		}
 		now = a->t0_ns + (uint64_t)((double)(b0 - base_tsc) * ns_per_tsc);
-		sink += feed_arrays(m, n, data, len, ts, &now, 0);
+		sink += feed_arrays(m, n, data, len, ts, &now, 0, a->w != NULL);
 		if (a->w != NULL)
 			umbra_worker_burst(a->w, data, len, ts, n);
 		rte_pktmbuf_free_bulk(m, n);

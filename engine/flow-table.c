@@ -10,11 +10,51 @@
 
 #define BUCKET_WAYS 8
 
+/*
+ * Entry indices take 30 bits (capacity is at most 2^30). The top two bits
+ * of idx[0] and idx[1] hold the bucket's overflow count: how many of the
+ * keys whose first bucket this is sit in their second one (saturating at
+ * OVF_STUCK, which then stays). A lookup reads the second bucket only
+ * when it is not zero, and needs no other line to know.
+ */
 struct bucket {
 	uint32_t sig[BUCKET_WAYS]; /* 0 = empty */
 	uint32_t idx[BUCKET_WAYS];
 };
 _Static_assert(sizeof(struct bucket) == 64, "one cache line per bucket");
+
+#define IDX_MASK 0x3fffffffu
+#define OVF_STUCK 15
+
+static inline uint32_t
+b_idx(const struct bucket *b, unsigned s)
+{
+	return b->idx[s] & IDX_MASK;
+}
+
+static inline void
+b_idx_set(struct bucket *b, unsigned s, uint32_t i)
+{
+	b->idx[s] = (b->idx[s] & ~IDX_MASK) | i;
+}
+
+static inline unsigned
+b_ovf(const struct bucket *b)
+{
+	return b->idx[0] >> 30 | (b->idx[1] >> 30) << 2;
+}
+
+static inline void
+b_ovf_add(struct bucket *b, int d)
+{
+	unsigned v = b_ovf(b);
+
+	if (v == OVF_STUCK)
+		return;
+	v = (unsigned)((int)v + d);
+	b->idx[0] = (b->idx[0] & IDX_MASK) | (v & 3) << 30;
+	b->idx[1] = (b->idx[1] & IDX_MASK) | (v >> 2) << 30;
+}
 
 struct umbra_flow_table {
 	struct bucket *buckets;
@@ -25,7 +65,6 @@ struct umbra_flow_table {
 	 * the order flows were last queued. See flow-table.h.
 	 */
 	uint64_t *q;
-	uint8_t *ovf;      /* per bucket: its keys that sit in their second bucket */
 	uint32_t qmask;
 	uint32_t qhead;    /* positions count up and wrap; ring slot = pos & qmask */
 	uint32_t qtail;
@@ -45,7 +84,6 @@ struct umbra_flow_table {
 
 #define ENT_REQUEUE 0x01 /* seen again while the queue had no room to requeue it */
 #define ENT_SECOND 0x02  /* placed in its second bucket */
-#define OVF_STUCK 255    /* a saturated overflow count stays: b2 is always looked at */
 #define QPREFETCH 48     /* queue positions ahead that expiry asks memory for */
 
 static inline uint64_t
@@ -130,10 +168,9 @@ umbra_flow_table_create(const struct umbra_flow_table_conf *conf)
 	ft->qmask = (uint32_t)(nq - 1);
 	ft->q_size = nq * sizeof(*ft->q);
 	ft->q = table_alloc(ft->q_size);
-	ft->ovf = calloc(nb, 1);
 	/* all mapped first: a table too large for memory fails here at once */
 	if (ft->buckets == NULL || ft->entries == NULL || ft->free_stack == NULL ||
-	    ft->q == NULL || ft->ovf == NULL ||
+	    ft->q == NULL ||
 	    (conf->prefault && (table_prefault(ft->buckets, ft->buckets_size) != 0 ||
 				table_prefault(ft->entries, ft->entries_size) != 0 ||
 				table_prefault(ft->q, ft->q_size) != 0))) {
@@ -175,7 +212,6 @@ umbra_flow_table_free(struct umbra_flow_table *ft)
 		munmap(ft->entries, ft->entries_size);
 	if (ft->q != NULL)
 		munmap(ft->q, ft->q_size);
-	free(ft->ovf);
 	free(ft->free_stack);
 	free(ft);
 }
@@ -323,12 +359,9 @@ export_entry(struct umbra_flow_table *ft, uint32_t i, unsigned reason)
 	b->sig[e->loc % BUCKET_WAYS] = 0;
 	if (e->flags & ENT_SECOND) {
 		struct umbra_flow_key k;
-		uint8_t *o;
 
 		key_of(&e->rec, &k);
-		o = &ft->ovf[b1_of(ft, hash_seeded(ft, &k))];
-		if (*o != OVF_STUCK)
-			(*o)--;
+		b_ovf_add(&ft->buckets[b1_of(ft, hash_seeded(ft, &k))], -1);
 	}
 	/* whatever queue position it has is stale from now on */
 	e->qpos ^= 0x80000000u;
@@ -355,8 +388,8 @@ find_in(const struct umbra_flow_table *ft, const struct bucket *b, uint32_t sig,
 	unsigned s;
 
 	for (s = 0; s < BUCKET_WAYS; s++) {
-		if (b->sig[s] == sig && key_eq(&ft->entries[b->idx[s]].rec, key)) {
-			*out = b->idx[s];
+		if (b->sig[s] == sig && key_eq(&ft->entries[b_idx(b, s)].rec, key)) {
+			*out = b_idx(b, s);
 			return 1;
 		}
 	}
@@ -401,7 +434,7 @@ evict_from_buckets(struct umbra_flow_table *ft, uint32_t b1, uint32_t b2,
 
 	for (k = 0; k < 2; k++) {
 		for (s = 0; s < BUCKET_WAYS; s++) {
-			uint32_t i = ft->buckets[bs[k]].idx[s];
+			uint32_t i = b_idx(&ft->buckets[bs[k]], s);
 			struct umbra_flow_entry *e = &ft->entries[i];
 
 			if (e->rec.last_ns < oldest && !handed_out(entries, n, e)) {
@@ -520,11 +553,10 @@ insert(struct umbra_flow_table *ft, const struct umbra_flow_key *key, uint64_t h
 	e->flags = 0;
 	if (bi != b1) {
 		e->flags = ENT_SECOND;
-		if (ft->ovf[b1] != OVF_STUCK)
-			ft->ovf[b1]++;
+		b_ovf_add(&ft->buckets[b1], 1);
 	}
 	ft->buckets[bi].sig[s] = e->sig;
-	ft->buckets[bi].idx[s] = i;
+	b_idx_set(&ft->buckets[bi], (unsigned)s, i);
 	ft->st.active++;
 	ft->st.inserts++;
 	q_append(ft, i);
@@ -538,7 +570,6 @@ umbra_flow_prefetch(const struct umbra_flow_table *ft, const struct umbra_flow_k
 	uint32_t b1 = b1_of(ft, h);
 
 	__builtin_prefetch(&ft->buckets[b1]);
-	__builtin_prefetch(&ft->ovf[b1]);
 	return h;
 }
 
@@ -570,13 +601,13 @@ umbra_flow_lookup_bulk(struct umbra_flow_table *ft,
 		for (s = 0; s < BUCKET_WAYS; s++) {
 			if (b->sig[s] == sig) {
 				/* the key spans both lines */
-				const char *e = (const char *)&ft->entries[b->idx[s]];
+				const char *e = (const char *)&ft->entries[b_idx(b, s)];
 
 				__builtin_prefetch(e, 1);
 				__builtin_prefetch(e + 64, 1);
 			}
 		}
-		if (ft->ovf[b1] != 0)
+		if (b_ovf(b) != 0)
 			__builtin_prefetch(&ft->buckets[b2_of(ft, hashes[i])]);
 	}
 	/* pass 3: resolve in order, so repeated keys find earlier inserts */
@@ -587,7 +618,7 @@ umbra_flow_lookup_bulk(struct umbra_flow_table *ft,
 
 		ft->st.lookups++;
 		if (find_in(ft, &ft->buckets[b1], sig, &keys[i], &idx) ||
-		    (ft->ovf[b1] != 0 &&
+		    (b_ovf(&ft->buckets[b1]) != 0 &&
 		     find_in(ft, &ft->buckets[b2_of(ft, h)], sig, &keys[i], &idx))) {
 			e = &ft->entries[idx];
 			created[i] = 0;

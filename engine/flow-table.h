@@ -5,8 +5,8 @@
  * Layout: 64-byte buckets of 8 (signature, entry index) pairs, two
  * candidate buckets per key, and a separate array of 128-byte entries
  * that embed the flow record being built. A key goes to its second bucket
- * only when its first is full; a byte per bucket counts such keys, so a
- * lookup reads one bucket unless that count is non-zero.
+ * only when its first is full; four bits of the first bucket count such
+ * keys, so a lookup reads one bucket unless that count is non-zero.
  *
  * Expiry order: a ring of queue positions, each naming an entry. A new
  * flow is queued at the tail; a flow seen again is queued anew at the
