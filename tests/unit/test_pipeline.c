@@ -388,6 +388,86 @@ test_counters_add(void **state)
 	umbra_counters_free(b);
 }
 
+/* Packets counted for a hashed sensor address: 0 when it has no slot. */
+static uint64_t
+hashed_packets(const struct umbra_counters *c, unsigned family, const uint8_t *addr)
+{
+	unsigned i, len = family == 4 ? 4 : 16;
+
+	for (i = 0; i < UMBRA_SENSOR_HASH_SIZE; i++) {
+		const struct umbra_sensor_count *s = &c->sensor_hashed[i];
+
+		if (s->family == family && memcmp(s->addr, addr, len) == 0)
+			return s->packets;
+	}
+	return 0;
+}
+
+/* Sensor k (< 65536) of one of three sets of addresses. */
+static void
+sensor_addr(unsigned set, uint32_t k, uint8_t *a)
+{
+	memset(a, 0, 16);
+	if (set < 2) {
+		/* IPv4 10.0.x.y; set 1: the IPv6 address of those four bytes */
+		a[0] = 10;
+		a[2] = (uint8_t)(k >> 8);
+		a[3] = (uint8_t)k;
+	} else {
+		/* IPv6 addresses that differ only in their second half */
+		memcpy(a, "\x20\x01\x0d\xb8\xde\xad\xbe\xef", 8);
+		a[8] = 0x80;
+		a[14] = (uint8_t)(k >> 8);
+		a[15] = (uint8_t)k;
+	}
+}
+
+/*
+ * Hashed sensors: IPv4 10.0.x.y and the IPv6 address with the same
+ * first four bytes are two sensors; IPv6 addresses that differ only in
+ * their last bytes are distinct sensors. 3000 of them (the table holds
+ * 4096) each keep their own count, with probe runs crossing one another.
+ * Once the table is full a new address is counted as overflow while the
+ * ones in it still count.
+ */
+static void
+test_sensor_hashed_full(void **state)
+{
+	struct umbra_counters *c = umbra_counters_alloc(0);
+	static const unsigned family[3] = { 4, 6, 6 };
+	uint8_t a[16];
+	unsigned set;
+	uint32_t k;
+
+	(void)state;
+	for (k = 0; k < 1000; k++)
+		for (set = 0; set < 3; set++) {
+			sensor_addr(set, k, a);
+			umbra_counters_sensor_hashed(c, family[set], a, 40);
+			if (k % 2 == 0)
+				umbra_counters_sensor_hashed(c, family[set], a, 40);
+		}
+	assert_int_equal(c->sensor_overflow, 0);
+	for (k = 0; k < 1000; k++)
+		for (set = 0; set < 3; set++) {
+			sensor_addr(set, k, a);
+			assert_int_equal(hashed_packets(c, family[set], a), k % 2 == 0 ? 2 : 1);
+		}
+	/* twice the table in new addresses: the rest overflow */
+	for (k = 0; k < 2 * UMBRA_SENSOR_HASH_SIZE; k++) {
+		uint8_t b[4] = { 172, (uint8_t)(k >> 16), (uint8_t)(k >> 8), (uint8_t)k };
+
+		umbra_counters_sensor_hashed(c, 4, b, 40);
+	}
+	assert_true(c->sensor_overflow >= UMBRA_SENSOR_HASH_SIZE + 3000 - 4096);
+	for (set = 0; set < 3; set++) {
+		sensor_addr(set, 7, a);
+		umbra_counters_sensor_hashed(c, family[set], a, 40);
+		assert_int_equal(hashed_packets(c, family[set], a), 2);
+	}
+	umbra_counters_free(c);
+}
+
 int
 main(void)
 {
@@ -397,6 +477,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_idle_expiry_by_packet_time, setup, teardown),
 		cmocka_unit_test(test_full_ring_counts_drops),
 		cmocka_unit_test(test_counters_add),
+		cmocka_unit_test(test_sensor_hashed_full),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
