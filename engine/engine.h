@@ -42,7 +42,8 @@ struct umbra_lcore_ctx {
 	int ts_offset;        /* dynfield offset for UMBRA_CLOCK_PCAP_US */
 	int unsupported_link; /* count every frame as unsupported */
 	int replay;           /* reading a capture file: stop at its end */
-	uint64_t expected;    /* replay: frames in the file */
+	const uint64_t *expected; /* replay: frames in the file, UINT64_MAX
+				     until counted (read with acquire) */
 	uint64_t rx;          /* frames received by this lcore */
 	volatile int *quit;
 	_Atomic int done;

@@ -10,6 +10,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <pcap/pcap.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -67,15 +68,70 @@ realtime_ns(void)
 struct pcap_info {
 	unsigned link;      /* enum umbra_link, or the raw DLT if unsupported */
 	int dlt;
-	uint64_t frames;    /* frames libpcap can read before EOF or error */
 };
+
+/*
+ * The replay ends when the worker has the frames libpcap can read before
+ * EOF or error (net_pcap does not say when its file ran out). Counting
+ * them is a pass over the whole file, a tenth of a replay's time: a
+ * thread does it while the workers run, and publishes the count.
+ */
+struct pcap_count {
+	pthread_t t;
+	const char *path;
+	uint64_t frames;    /* UINT64_MAX until counted (atomic) */
+	volatile int stop;  /* give up: the run is over */
+	int started;
+};
+
+static void *
+pcap_count_main(void *arg)
+{
+	struct pcap_count *pc = arg;
+	char errbuf[PCAP_ERRBUF_SIZE];
+	struct pcap_pkthdr *h;
+	const u_char *d;
+	pcap_t *p = pcap_open_offline(pc->path, errbuf);
+	uint64_t n = 0;
+
+	if (p != NULL) {
+		while ((n & 0xffff) != 0 || !pc->stop) {
+			if (pcap_next_ex(p, &h, &d) != 1)
+				break;
+			n++;
+		}
+		pcap_close(p);
+	}
+	/* unreadable now (it was readable at the probe): what arrives ends it */
+	__atomic_store_n(&pc->frames, n, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static void
+pcap_count_start(struct pcap_count *pc, const char *path)
+{
+	pc->path = path;
+	pc->frames = UINT64_MAX;
+	pc->stop = 0;
+	pc->started = pthread_create(&pc->t, NULL, pcap_count_main, pc) == 0;
+	if (!pc->started)
+		pcap_count_main(pc); /* no thread: count first, as before */
+}
+
+static void
+pcap_count_stop(struct pcap_count *pc)
+{
+	if (!pc->started)
+		return;
+	pc->stop = 1;
+	pthread_join(pc->t, NULL);
+	pc->started = 0;
+}
 
 static int
 pcap_probe(const char *path, struct pcap_info *pi)
 {
 	char errbuf[PCAP_ERRBUF_SIZE];
-	struct pcap_pkthdr *h;
-	const u_char *d;
 	pcap_t *p = pcap_open_offline(path, errbuf);
 
 	if (p == NULL) {
@@ -107,9 +163,6 @@ pcap_probe(const char *path, struct pcap_info *pi)
 		pi->link = UINT_MAX;
 		break;
 	}
-	pi->frames = 0;
-	while (pcap_next_ex(p, &h, &d) == 1)
-		pi->frames++;
 	pcap_close(p);
 	return 0;
 }
@@ -284,6 +337,7 @@ main(int argc, char **argv)
 	char **eal = argv, **uargv;
 	int eal_argc, uargc, sep, rc, status_tty, exit_code = 0;
 	struct pcap_info pi = { .link = UMBRA_LINK_ETHERNET };
+	struct pcap_count pcount = { .frames = UINT64_MAX };
 	struct umbra_privilege priv;
 	struct rte_mempool *pool = NULL;
 	struct umbra_dump_writer_conf dwc;
@@ -480,7 +534,7 @@ main(int argc, char **argv)
 		lcs[i].ts_offset = ts_offset;
 		lcs[i].unsupported_link = pi.link == UINT_MAX;
 		lcs[i].replay = cfg.pcap[0] != '\0';
-		lcs[i].expected = pi.frames;
+		lcs[i].expected = &pcount.frames;
 		lcs[i].quit = &quit;
 		cnts[i] = lcs[i].w->cnt;
 	}
@@ -518,6 +572,8 @@ main(int argc, char **argv)
 
 	status_tty = cfg.status > 0 || (cfg.status < 0 && isatty(STDERR_FILENO));
 
+	if (cfg.pcap[0] != '\0')
+		pcap_count_start(&pcount, cfg.pcap);
 	i = 0;
 	RTE_LCORE_FOREACH_WORKER(lcore) {
 		if (i == nw)
@@ -654,6 +710,7 @@ main(int argc, char **argv)
 			nanosleep(&nap, NULL);
 	}
 	umbra_metrics_stop(metrics);
+	pcap_count_stop(&pcount);
 
 	umbra_port_teardown(port);
 	for (i = 0; i < nw; i++) {

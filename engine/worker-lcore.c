@@ -85,7 +85,8 @@ umbra_worker_lcore_main(void *arg)
 		uint16_t n, i;
 		uint64_t tsc;
 
-		if (lc->replay && lc->rx >= lc->expected)
+		if (lc->replay &&
+		    lc->rx >= __atomic_load_n(lc->expected, __ATOMIC_ACQUIRE))
 			break; /* end of the capture file */
 		n = rte_eth_rx_burst(lc->port, lc->queue, m, (uint16_t)lc->burst);
 		tsc = rte_rdtsc();
@@ -110,7 +111,8 @@ umbra_worker_lcore_main(void *arg)
 			}
 			umbra_worker_burst(w, data, len, ts, n);
 			rte_pktmbuf_free_bulk(m, n);
-		} else if (lc->replay) {
+		} else if (lc->replay &&
+			   __atomic_load_n(lc->expected, __ATOMIC_ACQUIRE) != UINT64_MAX) {
 			/*
 			 * Replay: the file ran out before the count we expected
 			 * (a read error inside the PMD). Give up after 2 s.
