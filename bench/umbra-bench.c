@@ -229,7 +229,6 @@ worker_mem(void *arg)
 	uint64_t ts[UMBRA_BURST_MAX];
 	uint64_t done = 0, t0, now = a->t0_ns;
 	const uint64_t step = (uint64_t)a->sim_ns;
-
 	uintptr_t sink = 0;
 
 	t0 = rte_rdtsc();

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -51,7 +52,8 @@ b_ovf_add(struct bucket *b, int d)
 
 	if (v == OVF_STUCK)
 		return;
-	v = (unsigned)((int)v + d);
+	/* a count that would go below zero is wrong: look at b2 for good */
+	v = v == 0 && d < 0 ? OVF_STUCK : (unsigned)((int)v + d);
 	b->idx[0] = (b->idx[0] & IDX_MASK) | (v & 3) << 30;
 	b->idx[1] = (b->idx[1] & IDX_MASK) | (v >> 2) << 30;
 }
@@ -646,7 +648,7 @@ unsigned
 umbra_flow_expire(struct umbra_flow_table *ft, uint64_t now_ns, unsigned max)
 {
 	/* stale positions cost a read each: bound them too */
-	unsigned n = 0, steps = 0, steps_max = max * 4;
+	unsigned n = 0, steps = 0, steps_max = max > UINT_MAX / 4 ? UINT_MAX : max * 4;
 
 	while (n < max && steps < steps_max && q_count(ft) != 0) {
 		uint32_t i = q_head_entry(ft);

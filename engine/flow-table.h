@@ -14,17 +14,20 @@
  * position). Expiry walks from the head, skips stale positions and stops
  * at the first live flow that is not idle, exactly as a least-recently-
  * seen list would, but reading an array: the entries and buckets it will
- * take are asked of memory 16 positions ahead, where a linked list would
+ * take are asked of memory 48 positions ahead, where a linked list would
  * wait on each entry in turn. Darknet traffic is insert-heavy (most
  * flows have one or two packets), so expiry is half of the table's
- * memory traffic.
+ * memory traffic. A full table pushes out the flow at the head.
  *
- * The ring holds twice the capacity. It keeps room for every free entry,
- * so an insert never waits; a flow seen again when the rest is taken by
- * stale positions is marked instead, and expiry requeues it when it
- * reaches its old position, so such a flow may be exported late (never
- * early) by at most the time it had been queued. That needs more packets
- * to known flows within one idle timeout than the table has entries.
+ * The ring holds twice the capacity and keeps room for every free entry.
+ * A flow seen again when the rest is taken by stale positions is marked
+ * instead of queued anew; expiry requeues it when it reaches its old
+ * position, so such a flow may be exported late (never early) by at most
+ * the time it had been queued, and a full table may push it out as if it
+ * had been seen then. That needs more packets to known flows within one
+ * idle timeout than the table has entries. Flows pushed out of their
+ * buckets leave stale positions too: when they fill the ring, the flow at
+ * its head leaves early, as evicted.
  */
 #ifndef UMBRA_FLOW_TABLE_H
 #define UMBRA_FLOW_TABLE_H
