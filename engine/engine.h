@@ -30,6 +30,10 @@ enum umbra_clock {
 	UMBRA_CLOCK_PCAP_US, /* net_pcap's rx timestamp dynfield (us) */
 };
 
+/* Replay frame counts that are not counts. */
+#define UMBRA_FRAMES_COUNTING UINT64_MAX     /* not counted yet */
+#define UMBRA_FRAMES_UNKNOWN (UINT64_MAX - 1) /* could not count: end when dry */
+
 /* One worker lcore: its queue, its pipeline state and its ring. */
 struct umbra_lcore_ctx {
 	alignas(64) struct umbra_worker *w;
@@ -42,8 +46,8 @@ struct umbra_lcore_ctx {
 	int ts_offset;        /* dynfield offset for UMBRA_CLOCK_PCAP_US */
 	int unsupported_link; /* count every frame as unsupported */
 	int replay;           /* reading a capture file: stop at its end */
-	const uint64_t *expected; /* replay: frames in the file, UINT64_MAX
-				     until counted (read with acquire) */
+	const uint64_t *expected; /* replay: frames in the file, or one of
+				     the two below (read with acquire) */
 	uint64_t rx;          /* frames received by this lcore */
 	volatile int *quit;
 	_Atomic int done;

@@ -79,7 +79,7 @@ struct pcap_info {
 struct pcap_count {
 	pthread_t t;
 	const char *path;
-	uint64_t frames;    /* UINT64_MAX until counted (atomic) */
+	uint64_t frames;    /* UMBRA_FRAMES_COUNTING until counted (atomic) */
 	volatile int stop;  /* give up: the run is over */
 	int started;
 };
@@ -94,15 +94,22 @@ pcap_count_main(void *arg)
 	pcap_t *p = pcap_open_offline(pc->path, errbuf);
 	uint64_t n = 0;
 
-	if (p != NULL) {
-		while ((n & 0xffff) != 0 || !pc->stop) {
-			if (pcap_next_ex(p, &h, &d) != 1)
-				break;
-			n++;
-		}
-		pcap_close(p);
+	if (p == NULL) {
+		/*
+		 * readable at the probe, not now: the replay ends when the
+		 * file runs dry (2 s without a frame), as after a read error
+		 */
+		fprintf(stderr, "umbra: cannot count the frames of '%s': %s\n", pc->path,
+			errbuf);
+		__atomic_store_n(&pc->frames, UMBRA_FRAMES_UNKNOWN, __ATOMIC_RELEASE);
+		return NULL;
 	}
-	/* unreadable now (it was readable at the probe): what arrives ends it */
+	while ((n & 0xffff) != 0 || !pc->stop) {
+		if (pcap_next_ex(p, &h, &d) != 1)
+			break;
+		n++;
+	}
+	pcap_close(p);
 	__atomic_store_n(&pc->frames, n, __ATOMIC_RELEASE);
 	return NULL;
 }
@@ -111,7 +118,7 @@ static void
 pcap_count_start(struct pcap_count *pc, const char *path)
 {
 	pc->path = path;
-	pc->frames = UINT64_MAX;
+	pc->frames = UMBRA_FRAMES_COUNTING;
 	pc->stop = 0;
 	pc->started = pthread_create(&pc->t, NULL, pcap_count_main, pc) == 0;
 	if (!pc->started)
@@ -337,7 +344,7 @@ main(int argc, char **argv)
 	char **eal = argv, **uargv;
 	int eal_argc, uargc, sep, rc, status_tty, exit_code = 0;
 	struct pcap_info pi = { .link = UMBRA_LINK_ETHERNET };
-	struct pcap_count pcount = { .frames = UINT64_MAX };
+	struct pcap_count pcount = { .frames = UMBRA_FRAMES_COUNTING };
 	struct umbra_privilege priv;
 	struct rte_mempool *pool = NULL;
 	struct umbra_dump_writer_conf dwc;

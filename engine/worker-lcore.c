@@ -112,7 +112,8 @@ umbra_worker_lcore_main(void *arg)
 			umbra_worker_burst(w, data, len, ts, n);
 			rte_pktmbuf_free_bulk(m, n);
 		} else if (lc->replay &&
-			   __atomic_load_n(lc->expected, __ATOMIC_ACQUIRE) != UINT64_MAX) {
+			   __atomic_load_n(lc->expected, __ATOMIC_ACQUIRE) !=
+				   UMBRA_FRAMES_COUNTING) {
 			/*
 			 * Replay: the file ran out before the count we expected
 			 * (a read error inside the PMD). Give up after 2 s.
