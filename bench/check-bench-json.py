@@ -11,8 +11,8 @@ bench = sys.argv[1]
 REQUIRED = ["bench", "tsc_hz", "dpdk_version", "hugepages", "page_size", "burst", "mix",
             "mpps_per_worker", "cycles_per_packet", "stage_cycles_per_packet",
             "baseline_cycles_per_packet", "ratio", "flow_inserts_per_s",
-            "flow_lookups_per_s", "writer_records_per_s", "writer_bytes_per_record",
-            "loss", "darknet_packets", "exported_packets", "records"]
+            "flow_lookups_per_s", "writer_records", "writer_records_per_s", "writer_bytes_per_record",
+            "writer_column_bytes_per_record", "loss", "darknet_packets", "exported_packets", "records"]
 failed = 0
 with tempfile.TemporaryDirectory() as out:
     for feed in (["--feed", "mem"], ["--feed", "ring", "--ndr", "--trial-ms", "50"],
@@ -61,6 +61,20 @@ with tempfile.TemporaryDirectory() as out:
                     failed += 1
         elif hs is not None:
             print("a hyperscan object without Hyperscan:", hs)
+            failed += 1
+        # where the writer's bytes go: FORMAT.md's 15 stored columns, each
+        # compressed alone; together near what the writer wrote per record
+        COLS = ["src4", "dst4", "src16", "dst16", "first", "duration", "sport", "dport",
+                "packets", "bytes", "ttl_min", "ip_id", "syn_window", "profile_index",
+                "profiles"]
+        cols = j.get("writer_column_bytes_per_record", {})
+        if list(cols) != COLS or min(cols.values()) < 0:
+            print("writer_column_bytes_per_record:", cols)
+            failed += 1
+        elif not 0.8 * j["writer_bytes_per_record"] <= sum(cols.values()) <= \
+                1.25 * j["writer_bytes_per_record"]:
+            print("columns add up to %.2f bytes per record, the writer wrote %.2f" %
+                  (sum(cols.values()), j["writer_bytes_per_record"]))
             failed += 1
         if missing:
             print("missing fields:", missing)

@@ -39,6 +39,7 @@
 #include <rte_memory.h>
 #include <rte_ring.h>
 #include <rte_version.h>
+#include <zstd.h>
 
 #include "bench-mix.h"
 #include "classify.h"
@@ -46,6 +47,7 @@
 #include "flow-table.h"
 #include "parse-pkt.h"
 #include "pipeline-worker.h"
+#include "record-codec.h"
 #include "ring-spsc.h"
 #include "writer-dump.h"
 
@@ -150,6 +152,8 @@ mkdir_p(const char *dir)
 	mkdir(tmp, 0755);
 }
 
+#define BENCH_BLOCK 65536 /* records per dump block */
+
 static struct umbra_dump_writer *
 open_dump(const char *dir)
 {
@@ -164,7 +168,7 @@ open_dump(const char *dir)
 	c.prefixes = prefixes;
 	c.nprefixes = 2;
 	c.rotate_s = 0;
-	c.block_records = 65536;
+	c.block_records = BENCH_BLOCK;
 	return umbra_dump_writer_open(&c);
 }
 
@@ -481,16 +485,82 @@ out:
 
 /* ---- the writer alone ------------------------------------------------------ */
 
+struct writer_figures {
+	uint64_t records;              /* records written */
+	double rps, bpr;               /* records per second, bytes per record */
+	double col[UMBRA_CODEC_NCOLS]; /* bytes per record of each stored column */
+	int have_cols;
+};
+
+/*
+ * Where the writer's bytes go: the stored columns of the same blocks
+ * (BENCH_BLOCK records, codec 1 order), each compressed alone at the
+ * writer's zstd level, in bytes per record. Their sum is near the
+ * writer's bytes per record, not equal to it: the writer compresses the
+ * columns together, in two frames, and adds headers and an index.
+ */
 static void
-measure_writer(const struct umbra_flow_record *recs, uint64_t n, double *rps, double *bpr)
+measure_columns(const struct umbra_flow_record *recs, uint64_t n, struct writer_figures *wf)
+{
+	struct umbra_codec *c = umbra_codec_new(BENCH_BLOCK);
+	size_t cap = ZSTD_compressBound(umbra_codec_bound(BENCH_BLOCK));
+	ZSTD_CCtx *z = ZSTD_createCCtx();
+	void *buf = malloc(cap);
+	uint64_t done, k;
+	unsigned j;
+
+	memset(wf->col, 0, sizeof(wf->col));
+	wf->have_cols = 0;
+	if (c == NULL || z == NULL || buf == NULL || n == 0)
+		goto out;
+	for (done = 0; done < n; done += k) {
+		size_t off[UMBRA_CODEC_NCOLS], len[UMBRA_CODEC_NCOLS], split, u;
+		const uint8_t *blk;
+		uint32_t flags;
+
+		k = n - done < BENCH_BLOCK ? n - done : BENCH_BLOCK;
+		u = umbra_codec_encode(c, recs + done, (unsigned)k, UMBRA_BLK_CODEC_FLAT, &blk,
+				       &flags, &split);
+		if (umbra_codec_columns(blk, u, UMBRA_BLK_CODEC_FLAT, off, len) != 0)
+			goto out;
+		for (j = 0; j < UMBRA_CODEC_NCOLS; j++) {
+			size_t zs;
+
+			if (len[j] == 0) /* no such records in this block */
+				continue;
+			zs = ZSTD_compressCCtx(z, buf, cap, blk + off[j], len[j],
+					       UMBRA_DUMP_ZSTD_LEVEL);
+			if (ZSTD_isError(zs))
+				goto out;
+			wf->col[j] += (double)zs;
+		}
+	}
+	for (j = 0; j < UMBRA_CODEC_NCOLS; j++)
+		wf->col[j] /= (double)n;
+	wf->have_cols = 1;
+out:
+	if (!wf->have_cols)
+		fprintf(stderr, "umbra-bench: cannot measure the stored columns\n");
+	free(buf);
+	ZSTD_freeCCtx(z);
+	umbra_codec_free(c);
+}
+
+/*
+ * The dump writer alone on the records this run produced (up to 2M), each
+ * once: a record written twice in a block would compress as a repeat, so
+ * a short run's figures are noisier but not kinder.
+ */
+static void
+measure_writer(const struct umbra_flow_record *recs, uint64_t n, struct writer_figures *wf)
 {
 	char dir[256];
 	struct umbra_dump_writer *dw;
 	struct umbra_dump_writer_stats st;
-	uint64_t t0, i, total = 0;
-	const uint64_t target = n < 2000000 ? 2000000 : n;
+	uint64_t t0, total;
 
-	*rps = *bpr = 0;
+	wf->rps = wf->bpr = 0;
+	wf->records = 0;
 	if (n == 0)
 		return;
 	snprintf(dir, sizeof(dir), "%s/writer", o.out);
@@ -498,15 +568,16 @@ measure_writer(const struct umbra_flow_record *recs, uint64_t n, double *rps, do
 	if (dw == NULL)
 		return;
 	t0 = rte_rdtsc();
-	for (i = 0; total < target; i++) {
-		uint64_t k = n - (total % n) < 8192 ? n - (total % n) : 8192;
+	for (total = 0; total < n;) {
+		uint64_t k = n - total < 8192 ? n - total : 8192;
 
-		umbra_dump_writer_add(dw, recs + total % n, (unsigned)k);
+		umbra_dump_writer_add(dw, recs + total, (unsigned)k);
 		total += k;
 	}
 	umbra_dump_writer_close(dw, &st);
-	*rps = (double)total / ((double)(rte_rdtsc() - t0) / (double)rte_get_tsc_hz());
-	*bpr = st.records ? (double)st.bytes / (double)st.records : 0;
+	wf->rps = (double)total / ((double)(rte_rdtsc() - t0) / (double)rte_get_tsc_hz());
+	wf->bpr = st.records ? (double)st.bytes / (double)st.records : 0;
+	wf->records = st.records;
 	if (st.write_errors != 0 || st.records != total)
 		fprintf(stderr, "umbra-bench: writer: %" PRIu64 " of %" PRIu64 " records written, %" PRIu64
 			" write errors (%s)\n", st.records, total, st.write_errors, dir);
@@ -694,7 +765,7 @@ finish_pass(struct worker_arg *a, struct writer *wr)
 
 static void
 json_run(FILE *f, const char *kind, const struct run_result *base, const struct run_result *u,
-	 const struct run_result *nohs, const struct stages *st, double wrps, double wbpr,
+	 const struct run_result *nohs, const struct stages *st, const struct writer_figures *wf,
 	 const struct gen_arg *g, double ndr, double pdr, double ceiling)
 {
 	double secs = (double)u->tsc / (double)rte_get_tsc_hz();
@@ -737,7 +808,14 @@ json_run(FILE *f, const char *kind, const struct run_result *base, const struct 
 				(u->cycles_per_packet - nohs->cycles_per_packet) / u->cycles_per_packet);
 		fprintf(f, "},");
 	}
-	fprintf(f, "\"writer_records_per_s\":%.0f,\"writer_bytes_per_record\":%.2f,", wrps, wbpr);
+	fprintf(f, "\"writer_records\":%" PRIu64 ",\"writer_records_per_s\":%.0f,"
+		"\"writer_bytes_per_record\":%.2f,", wf->records, wf->rps, wf->bpr);
+	if (wf->have_cols) {
+		for (unsigned j = 0; j < UMBRA_CODEC_NCOLS; j++)
+			fprintf(f, "%s\"%s\":%.3f", j == 0 ? "\"writer_column_bytes_per_record\":{" : ",",
+				umbra_codec_col_name(j), wf->col[j]);
+		fprintf(f, "},");
+	}
 	fprintf(f, "\"loss\":{\"rx_missed\":%" PRIu64 ",\"rx_nombuf\":%" PRIu64 ",\"ring_drops\":%" PRIu64
 		",\"ring_drop_packets\":%" PRIu64 "},",
 		g != NULL ? g->missed : 0, g != NULL ? g->nombuf : 0, u->records_dropped,
@@ -1046,7 +1124,8 @@ main(int argc, char **argv)
 		struct rte_ring *src = NULL, *rxr = NULL;
 		char name[32];
 		uint16_t port = 0;
-		double wrps = 0, wbpr = 0, ndr = -1, pdr = -1, ceiling = -1;
+		struct writer_figures wf = { .rps = 0 };
+		double ndr = -1, pdr = -1, ceiling = -1;
 		unsigned wl = worker_lcore(), gl = second_worker_lcore();
 		uint32_t i;
 
@@ -1243,9 +1322,10 @@ main(int argc, char **argv)
 			ndr = best / 1e6;
 			pdr = best_pdr / 1e6;
 		}
-		measure_writer(wr.sample, wr.nsample, &wrps, &wbpr);
+		measure_writer(wr.sample, wr.nsample, &wf);
+		measure_columns(wr.sample, wr.nsample, &wf);
 		json_run(stdout, o.feed == FEED_MEM ? "mem" : o.feed == FEED_RING ? "ring" : "pcap",
-			 &base.r, &u.r, nohs.r.packets ? &nohs.r : NULL, &st, wrps, wbpr,
+			 &base.r, &u.r, nohs.r.packets ? &nohs.r : NULL, &st, &wf,
 			 o.feed == FEED_RING ? &g : NULL, ndr, pdr, ceiling);
 		umbra_worker_free(u.w);
 		umbra_spsc_free(ring);

@@ -881,6 +881,43 @@ static int walk(const uint8_t *buf, size_t len, unsigned codec, int key_only,
 	return p == end ? 0 : -EBADMSG;
 }
 
+_Static_assert(K_N == UMBRA_CODEC_NCOLS, "one name and one range per stored column");
+
+const char *umbra_codec_col_name(unsigned k)
+{
+	static const char *const names[K_N] = {
+		"src4",	 "dst4",    "src16", "dst16",	"first",      "duration",      "sport",
+		"dport", "packets", "bytes", "ttl_min", "ip_id", "syn_window", "profile_index",
+		"profiles",
+	};
+
+	return k < K_N ? names[k] : NULL;
+}
+
+int umbra_codec_columns(const uint8_t *buf, size_t len, unsigned codec,
+			size_t off[UMBRA_CODEC_NCOLS], size_t clen[UMBRA_CODEC_NCOLS])
+{
+	struct layout L;
+
+	if (walk(buf, len, codec, 0, UMBRA_MAX_BLOCK_RECORDS, &L) != 0)
+		return -EBADMSG;
+	for (unsigned k = 0; k < K_N; k++) {
+		size_t count = k == K_SRC4 || k == K_DST4 ? L.n4 : L.n;
+
+		if (k == K_SRC16 || k == K_DST16) {
+			off[k] = (size_t)(L.pl[k] - buf);
+			clen[k] = (size_t)16 * (L.n - L.n4);
+		} else if (k == K_PROFILES) {
+			off[k] = (size_t)(L.pl[k] - buf);
+			clen[k] = (size_t)L.nprof * PROF_LEN;
+		} else {
+			off[k] = (size_t)(L.pl[k] - buf) - 1; /* the width byte */
+			clen[k] = 1 + (size_t)L.w[k] * count;
+		}
+	}
+	return 0;
+}
+
 /* byte planes to integers: separate loops per width so they vectorise */
 #define VECTORIZE UMBRA_VECTORIZE
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Private: the columnar block codec and the on-disk constants of dump files
- * (docs/FORMAT.md). Shared by writer-dump.c, dump-reader.c and tests only.
+ * (docs/FORMAT.md). Shared by writer-dump.c, dump-reader.c, umbra-bench and
+ * tests only.
  */
 #ifndef UMBRA_RECORD_CODEC_H
 #define UMBRA_RECORD_CODEC_H
@@ -206,5 +207,19 @@ long umbra_codec_view_begin(struct umbra_codec *c, unsigned codec, const uint8_t
 			    size_t len, unsigned cols, int key_only);
 int umbra_codec_view_range(struct umbra_codec *c, uint32_t from, uint32_t count,
 			   struct umbra_block_view *out);
+
+/* ---- stored columns, for measurements (umbra-bench) ---- */
+#define UMBRA_CODEC_NCOLS 15
+
+/* The name of stored column k, FORMAT.md's column k + 1 ("src4" ... "profiles"). */
+const char *umbra_codec_col_name(unsigned k);
+
+/*
+ * Where each stored column of a block of codec lies in buf (the whole
+ * block: both parts of codec 2): off[k] and len[k] for column k, an
+ * integer column with its width byte. 0 or -EBADMSG.
+ */
+int umbra_codec_columns(const uint8_t *buf, size_t len, unsigned codec,
+			size_t off[UMBRA_CODEC_NCOLS], size_t clen[UMBRA_CODEC_NCOLS]);
 
 #endif /* UMBRA_RECORD_CODEC_H */

@@ -27,7 +27,6 @@
 #endif
 
 #define DEFAULT_BLOCK 8192
-#define DEFAULT_LEVEL 1 /* measured: -3 is 1.8% smaller but 40% slower */
 #define BLK_FRAME UMBRA_BLK_FRAME
 #define NSEC 1000000000ull
 
@@ -211,7 +210,7 @@ umbra_dump_writer_open(const struct umbra_dump_writer_conf *conf)
 	umbra_codec_prefault(w->codec);
 	memset(w->pend, 0, sizeof(*w->pend) * w->block_records);
 	memset(w->obuf, 0, w->obuf_cap);
-	int level = conf->zstd_level ? conf->zstd_level : DEFAULT_LEVEL;
+	int level = conf->zstd_level ? conf->zstd_level : UMBRA_DUMP_ZSTD_LEVEL;
 	ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_compressionLevel, level);
 	ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_checksumFlag, 1);
 	ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_contentSizeFlag, 1);

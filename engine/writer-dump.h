@@ -22,6 +22,9 @@ struct umbra_dump_name {
 	const char *name;
 };
 
+/* the writer's zstd level unless told: -3 was 1.8% smaller but 40% slower */
+#define UMBRA_DUMP_ZSTD_LEVEL 1
+
 struct umbra_dump_writer_conf {
 	uint32_t size;           /* sizeof(struct umbra_dump_writer_conf) */
 	const char *dir;         /* output directory (must exist) */
@@ -30,7 +33,7 @@ struct umbra_dump_writer_conf {
 	unsigned nprefixes;
 	uint32_t rotate_s;       /* file period, aligned to multiples; 0 = never */
 	uint32_t block_records;  /* records per block (0 = default 8192) */
-	int zstd_level;          /* 0 = default */
+	int zstd_level;          /* 0 = UMBRA_DUMP_ZSTD_LEVEL */
 	unsigned file_mode;      /* 0 = 0640 */
 	/*
 	 * Format 1.1: names stored in every file header so that readers can

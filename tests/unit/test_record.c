@@ -299,6 +299,83 @@ static void test_decode_garbage(void **state)
 	umbra_codec_free(c);
 }
 
+/*
+ * umbra_codec_columns() finds each stored column where FORMAT.md puts it:
+ * lengths from the values chosen here, and the ranges tile the block.
+ */
+static void test_columns(void **state)
+{
+	(void)state;
+	enum { N = 200, N6 = 50 };
+	struct umbra_flow_record in[N];
+	struct umbra_codec *c = umbra_codec_new(N);
+
+	memset(in, 0, sizeof(in));
+	for (unsigned i = 0; i < N; i++) {
+		struct umbra_flow_record *r = &in[i];
+
+		r->first_ns = 1714521600000000000ull + i * 1000ull;
+		r->last_ns = r->first_ns + 1000;
+		r->packets = 1;
+		r->bytes = 40;
+		r->proto = 6;
+		r->end_reason = UMBRA_END_IDLE;
+		r->sport = (uint16_t)(i % 200); /* one byte wide */
+		r->dport = (uint16_t)(1000 + i); /* two */
+		r->ttl_min = r->ttl_max = 50;    /* ip_id stays 0: width 0 */
+		if (i < N - N6) {
+			r->family = 4;
+			r->src[0] = 10;
+			r->src[3] = (uint8_t)i;
+			r->dst[0] = 192;
+			r->dst[3] = (uint8_t)(i * 7);
+		} else {
+			r->family = 6;
+			r->src[0] = 0x20;
+			r->src[15] = (uint8_t)i;
+			r->dst[0] = 0x20;
+			r->dst[15] = 1;
+		}
+	}
+	assert_string_equal(umbra_codec_col_name(0), "src4");
+	assert_string_equal(umbra_codec_col_name(11), "ip_id");
+	assert_string_equal(umbra_codec_col_name(14), "profiles");
+	assert_null(umbra_codec_col_name(UMBRA_CODEC_NCOLS));
+	for (unsigned codec = UMBRA_BLK_CODEC_FLAT; codec <= UMBRA_BLK_CODEC_SPLIT; codec++) {
+		size_t off[UMBRA_CODEC_NCOLS], len[UMBRA_CODEC_NCOLS], split, at = 24;
+		const uint8_t *buf;
+		uint32_t flags;
+		size_t u = umbra_codec_encode(c, in, N, codec, &buf, &flags, &split);
+
+		assert_int_equal(umbra_codec_columns(buf, u, codec, off, len), 0);
+		assert_int_equal(len[2], 16 * N6);          /* src16 */
+		assert_int_equal(len[3], 16 * N6);          /* dst16 */
+		assert_int_equal(len[6], 1 + N);            /* sport, one plane */
+		assert_int_equal(len[7], 1 + 2 * N);        /* dport, two planes */
+		assert_int_equal(len[11], 1);               /* ip_id, no plane */
+		assert_int_equal(len[14], 2 * 44);          /* profiles: v4 and v6 */
+		assert_int_equal(len[1], 1 + 4 * (N - N6)); /* dst4 192.x: four planes */
+		assert_int_equal(buf[off[1]], 4);           /* its width byte */
+		/* the ranges tile the block after its fixed part, in storage order */
+		for (unsigned seen = 0; seen < UMBRA_CODEC_NCOLS; seen++) {
+			unsigned k;
+
+			for (k = 0; k < UMBRA_CODEC_NCOLS && off[k] != at; k++)
+				;
+			assert_true(k < UMBRA_CODEC_NCOLS);
+			if (codec == UMBRA_BLK_CODEC_SPLIT && seen == 0)
+				assert_int_equal(k, 1); /* the key part starts with dst4 */
+			at += len[k];
+			if (codec == UMBRA_BLK_CODEC_SPLIT && k == 14)
+				assert_int_equal(at, split); /* and ends with the profiles */
+		}
+		assert_int_equal(at, u);
+		/* a block one byte short is not a block */
+		assert_int_equal(umbra_codec_columns(buf, u - 1, codec, off, len), -EBADMSG);
+	}
+	umbra_codec_free(c);
+}
+
 /* ---- synthetic darknet mix ---------------------------------------------- */
 
 /* A block's data as the writer compresses it: the key part and the rest. */
@@ -555,6 +632,7 @@ int main(void)
 		cmocka_unit_test(test_random),
 		cmocka_unit_test(test_edges),
 		cmocka_unit_test(test_decode_garbage),
+		cmocka_unit_test(test_columns),
 		cmocka_unit_test(test_ratio),
 		cmocka_unit_test(test_writer_rate),
 	};
