@@ -11,8 +11,9 @@ bench = sys.argv[1]
 REQUIRED = ["bench", "tsc_hz", "dpdk_version", "hugepages", "page_size", "burst", "mix",
             "mpps_per_worker", "cycles_per_packet", "stage_cycles_per_packet",
             "baseline_cycles_per_packet", "ratio", "flow_inserts_per_s",
-            "flow_lookups_per_s", "writer_records", "writer_records_per_s", "writer_bytes_per_record",
-            "writer_column_bytes_per_record", "loss", "darknet_packets", "exported_packets", "records"]
+            "flow_lookups_per_s", "writer_records", "writer_records_per_s",
+            "writer_bytes_per_record", "writer_column_bytes_per_record", "loss",
+            "darknet_packets", "exported_packets", "records"]
 failed = 0
 with tempfile.TemporaryDirectory() as out:
     for feed in (["--feed", "mem"], ["--feed", "ring", "--ndr", "--trial-ms", "50"],
