@@ -300,6 +300,8 @@ struct layout {
 	uint64_t base, unit;
 	const uint8_t *pl[K_N]; /* byte planes (the profile table for K_PROFILES) */
 	unsigned w[K_N];        /* width of an integer column */
+	const uint8_t *col[K_N]; /* each column's bytes, an integer column's width byte first */
+	size_t col_len[K_N];
 };
 
 /*
@@ -859,23 +861,23 @@ static int walk(const uint8_t *buf, size_t len, unsigned codec, int key_only,
 		size_t fixed = k == K_SRC16 || k == K_DST16 ? (size_t)16 * n6
 			       : k == K_PROFILES	   ? (size_t)L->nprof * PROF_LEN
 							   : 0;
+		L->col[k] = p;
 		if (fixed) {
 			if ((size_t)(end - p) < fixed)
 				return -EBADMSG;
 			L->pl[k] = p;
 			L->w[k] = col_maxw[k];
 			p += fixed;
-			continue;
-		}
-		if (k == K_SRC16 || k == K_DST16) { /* no such records */
+		} else if (k == K_SRC16 || k == K_DST16) { /* no such records */
 			L->pl[k] = p;
 			L->w[k] = 16;
-			continue;
+		} else {
+			p = col_at(p, end, k == K_SRC4 || k == K_DST4 ? L->n4 : L->n,
+				   col_maxw[k], &L->pl[k], &L->w[k]);
+			if (!p)
+				return -EBADMSG;
 		}
-		p = col_at(p, end, k == K_SRC4 || k == K_DST4 ? L->n4 : L->n, col_maxw[k],
-			   &L->pl[k], &L->w[k]);
-		if (!p)
-			return -EBADMSG;
+		L->col_len[k] = (size_t)(p - L->col[k]);
 	}
 	/* the block (or its key part) must end exactly after its last column */
 	return p == end ? 0 : -EBADMSG;
@@ -902,18 +904,8 @@ int umbra_codec_columns(const uint8_t *buf, size_t len, unsigned codec,
 	if (walk(buf, len, codec, 0, UMBRA_MAX_BLOCK_RECORDS, &L) != 0)
 		return -EBADMSG;
 	for (unsigned k = 0; k < K_N; k++) {
-		size_t count = k == K_SRC4 || k == K_DST4 ? L.n4 : L.n;
-
-		if (k == K_SRC16 || k == K_DST16) {
-			off[k] = (size_t)(L.pl[k] - buf);
-			clen[k] = (size_t)16 * (L.n - L.n4);
-		} else if (k == K_PROFILES) {
-			off[k] = (size_t)(L.pl[k] - buf);
-			clen[k] = (size_t)L.nprof * PROF_LEN;
-		} else {
-			off[k] = (size_t)(L.pl[k] - buf) - 1; /* the width byte */
-			clen[k] = 1 + (size_t)L.w[k] * count;
-		}
+		off[k] = (size_t)(L.col[k] - buf);
+		clen[k] = L.col_len[k];
 	}
 	return 0;
 }
