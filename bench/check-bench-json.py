@@ -12,7 +12,8 @@ REQUIRED = ["bench", "tsc_hz", "dpdk_version", "hugepages", "page_size", "burst"
             "mpps_per_worker", "cycles_per_packet", "stage_cycles_per_packet",
             "baseline_cycles_per_packet", "ratio", "flow_inserts_per_s",
             "flow_lookups_per_s", "writer_records", "writer_records_per_s",
-            "writer_bytes_per_record", "writer_column_bytes_per_record", "loss",
+            "writer_bytes_per_record", "writer_column_bytes_per_record",
+            "writer_encode_records_per_s", "writer_zstd_records_per_s", "memory", "loss",
             "darknet_packets", "exported_packets", "records"]
 failed = 0
 with tempfile.TemporaryDirectory() as out:
@@ -76,6 +77,27 @@ with tempfile.TemporaryDirectory() as out:
                 1.25 * j["writer_bytes_per_record"]:
             print("columns add up to %.2f bytes per record, the writer wrote %.2f" %
                   (sum(cols.values()), j["writer_bytes_per_record"]))
+            failed += 1
+        # the first part of the pipeline alone, on the same feed (mem only)
+        if feed[1] == "mem":
+            fr = j.get("front_cycles_per_packet")
+            if fr is None or "front_ratio" not in j:
+                missing += ["front_cycles_per_packet", "front_ratio"]
+            elif not (fr > 0 and abs(j["front_ratio"] - fr / j["baseline_cycles_per_packet"]) < 0.01):
+                print("front_cycles_per_packet %s, front_ratio %s, baseline %s" %
+                      (fr, j["front_ratio"], j["baseline_cycles_per_packet"]))
+                failed += 1
+        # the machine's memory: a line with 32 in flight costs less than
+        # one waited for alone, over a buffer far larger than any cache
+        mem = j.get("memory", {})
+        if not (mem.get("buffer_mib", 0) >= 256 and
+                0 < mem.get("line_cycles", 0) < mem.get("latency_cycles", 0)):
+            print("memory:", mem)
+            failed += 1
+        if not (j.get("writer_encode_records_per_s", 0) > 0 and
+                j.get("writer_zstd_records_per_s", 0) > 0):
+            print("writer parts:", j.get("writer_encode_records_per_s"),
+                  j.get("writer_zstd_records_per_s"))
             failed += 1
         if missing:
             print("missing fields:", missing)

@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -191,6 +192,7 @@ struct worker_arg {
 	struct rte_ring *src;      /* mem feed */
 	uint16_t port;             /* ring/pcap feed */
 	struct umbra_worker *w;    /* NULL: baseline */
+	int front;                 /* only umbra_worker_front(): no flows */
 	uint64_t packets;
 	uint64_t t0_ns;
 	double sim_ns;
@@ -240,7 +242,9 @@ worker_mem(void *arg)
 		unsigned n = rte_ring_sc_dequeue_burst(a->src, (void **)m, o.burst, NULL);
 
 		sink += feed_arrays(m, n, data, len, ts, &now, step, a->w != NULL);
-		if (a->w != NULL)
+		if (a->w != NULL && a->front)
+			umbra_worker_front(a->w, data, len, ts, n);
+		else if (a->w != NULL)
 			umbra_worker_burst(a->w, data, len, ts, n);
 		rte_ring_sp_enqueue_burst(a->src, (void **)m, n, NULL);
 		done += n;
@@ -483,6 +487,88 @@ out:
 	free(p);
 }
 
+/* ---- the machine's memory ----------------------------------------------- */
+
+/*
+ * What a line from memory costs on the worker's CPU: random 64-byte lines
+ * of a buffer at least as large as the flow table's entries (huge pages
+ * asked for, as the table does), read 32 at a time in flight (the best a
+ * pipeline that prefetches can do: cycles per line), and one at a time
+ * along a random cycle (latency). A pipeline that waits for L lines a
+ * packet cannot take fewer than L x line_cycles cycles a packet.
+ */
+struct memprobe {
+	size_t bytes;          /* a power of two */
+	double line_cycles;    /* best of 3 passes */
+	double latency_cycles;
+};
+
+#define PROBE_AHEAD 32
+
+static struct memprobe machine; /* measured once per invocation, with the stages */
+
+static inline uint64_t
+xorshift(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+static int
+memory_probe(void *arg)
+{
+	struct memprobe *mp = arg;
+	const size_t nl = mp->bytes / 64, mask = nl - 1, steps = 4u << 20, chase = 1u << 20;
+	uint8_t *buf = mmap(NULL, mp->bytes, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint64_t sink = 0, best = UINT64_MAX, x, y, t0;
+	size_t i, line;
+	unsigned pass;
+
+	mp->line_cycles = mp->latency_cycles = 0;
+	if (buf == MAP_FAILED)
+		return -1;
+	(void)madvise(buf, mp->bytes, MADV_HUGEPAGE);
+	/* a random cycle through the lines: each line's first word is the next */
+	for (i = 0; i < nl; i++)
+		((uint64_t *)(void *)(buf + i * 64))[0] = i;
+	x = 0x9e3779b97f4a7c15ull;
+	for (i = nl - 1; i > 0; i--) { /* Sattolo: one cycle over all lines */
+		size_t j = xorshift(&x) % i;
+		uint64_t *a = (uint64_t *)(void *)(buf + i * 64);
+		uint64_t *b = (uint64_t *)(void *)(buf + j * 64);
+		uint64_t t = *a;
+
+		*a = *b;
+		*b = t;
+	}
+	for (pass = 0; pass < 3; pass++) {
+		x = y = 0x2545f4914f6cdd1dull + pass;
+		for (i = 0; i < PROBE_AHEAD; i++)
+			__builtin_prefetch(buf + (xorshift(&x) & mask) * 64);
+		t0 = rte_rdtsc();
+		for (i = 0; i < steps; i++) {
+			__builtin_prefetch(buf + (xorshift(&x) & mask) * 64);
+			sink += buf[(xorshift(&y) & mask) * 64 + 8];
+		}
+		t0 = rte_rdtsc() - t0;
+		if (t0 < best)
+			best = t0;
+	}
+	mp->line_cycles = (double)best / (double)steps;
+	line = 0;
+	t0 = rte_rdtsc();
+	for (i = 0; i < chase; i++)
+		line = ((const uint64_t *)(const void *)(buf + line * 64))[0];
+	mp->latency_cycles = (double)(rte_rdtsc() - t0) / (double)chase;
+	if (sink + line == 42)
+		fputc(' ', stderr);
+	munmap(buf, mp->bytes);
+	return 0;
+}
+
 /* ---- the writer alone ------------------------------------------------------ */
 
 struct writer_figures {
@@ -490,45 +576,66 @@ struct writer_figures {
 	double rps, bpr;               /* records per second, bytes per record */
 	double col[UMBRA_CODEC_NCOLS]; /* bytes per record of each stored column */
 	int have_cols;
+	double encode_rps, zstd_rps;   /* the writer's two main costs apart */
 };
 
 /*
- * Where the writer's bytes go: the stored columns of the same blocks
- * (BENCH_BLOCK records, codec 1 order), each compressed alone at the
- * writer's zstd level, in bytes per record. Their sum is near the
- * writer's bytes per record, not equal to it: the writer compresses the
- * columns together, in two frames, and adds headers and an index.
+ * The writer's two main costs apart, and where its bytes go, on the same
+ * 65,536-record blocks of the records this run produced:
+ * - the codec (sort and columns, umbra_codec_encode() in the writer's
+ *   layout) and zstd (each block's two frames at the writer's level,
+ *   checksummed as the writer does), each in records per second of its
+ *   own time: the writer as a whole, which does both and more, cannot
+ *   be faster than either;
+ * - each of the 15 stored columns compressed alone at the writer's level,
+ *   in bytes per record. Their sum is near the writer's bytes per record,
+ *   not equal to it: the writer compresses the columns together, in two
+ *   frames, and adds headers and an index.
  */
 static void
-measure_columns(const struct umbra_flow_record *recs, uint64_t n, struct writer_figures *wf)
+measure_writer_parts(const struct umbra_flow_record *recs, uint64_t n, struct writer_figures *wf)
 {
+	const unsigned layout = umbra_blk_layout(UMBRA_BLK_CODEC);
 	struct umbra_codec *c = umbra_codec_new(BENCH_BLOCK);
 	size_t cap = ZSTD_compressBound(umbra_codec_bound(BENCH_BLOCK));
-	ZSTD_CCtx *z = ZSTD_createCCtx();
+	ZSTD_CCtx *z = ZSTD_createCCtx(), *zc = ZSTD_createCCtx();
 	void *buf = malloc(cap);
-	uint64_t done, k;
+	uint64_t done, k, t_enc = 0, t_z = 0, t0;
+	const double hz = (double)rte_get_tsc_hz();
 	unsigned j;
 
 	memset(wf->col, 0, sizeof(wf->col));
 	wf->have_cols = 0;
-	if (c == NULL || z == NULL || buf == NULL || n == 0)
+	wf->encode_rps = wf->zstd_rps = 0;
+	if (c == NULL || z == NULL || zc == NULL || buf == NULL || n == 0)
 		goto out;
+	ZSTD_CCtx_setParameter(z, ZSTD_c_compressionLevel, UMBRA_DUMP_ZSTD_LEVEL);
+	ZSTD_CCtx_setParameter(z, ZSTD_c_checksumFlag, 1);
+	ZSTD_CCtx_setParameter(z, ZSTD_c_contentSizeFlag, 1);
+	umbra_codec_prefault(c); /* as the writer's, at open */
 	for (done = 0; done < n; done += k) {
-		size_t off[UMBRA_CODEC_NCOLS], len[UMBRA_CODEC_NCOLS], split, u;
+		size_t off[UMBRA_CODEC_NCOLS], len[UMBRA_CODEC_NCOLS], split, u, z1, z2 = 0;
 		const uint8_t *blk;
 		uint32_t flags;
 
 		k = n - done < BENCH_BLOCK ? n - done : BENCH_BLOCK;
-		u = umbra_codec_encode(c, recs + done, (unsigned)k, UMBRA_BLK_CODEC_FLAT, &blk,
-				       &flags, &split);
-		if (umbra_codec_columns(blk, u, UMBRA_BLK_CODEC_FLAT, off, len) != 0)
+		t0 = rte_rdtsc();
+		u = umbra_codec_encode(c, recs + done, (unsigned)k, layout, &blk, &flags, &split);
+		t_enc += rte_rdtsc() - t0;
+		t0 = rte_rdtsc();
+		z1 = ZSTD_compress2(z, buf, cap, blk, split);
+		if (split < u)
+			z2 = ZSTD_compress2(z, buf, cap, blk + split, u - split);
+		t_z += rte_rdtsc() - t0;
+		if (ZSTD_isError(z1) || ZSTD_isError(z2) ||
+		    umbra_codec_columns(blk, u, layout, off, len) != 0)
 			goto out;
 		for (j = 0; j < UMBRA_CODEC_NCOLS; j++) {
 			size_t zs;
 
 			if (len[j] == 0) /* no such records in this block */
 				continue;
-			zs = ZSTD_compressCCtx(z, buf, cap, blk + off[j], len[j],
+			zs = ZSTD_compressCCtx(zc, buf, cap, blk + off[j], len[j],
 					       UMBRA_DUMP_ZSTD_LEVEL);
 			if (ZSTD_isError(zs))
 				goto out;
@@ -538,11 +645,14 @@ measure_columns(const struct umbra_flow_record *recs, uint64_t n, struct writer_
 	for (j = 0; j < UMBRA_CODEC_NCOLS; j++)
 		wf->col[j] /= (double)n;
 	wf->have_cols = 1;
+	wf->encode_rps = t_enc ? (double)n / ((double)t_enc / hz) : 0;
+	wf->zstd_rps = t_z ? (double)n / ((double)t_z / hz) : 0;
 out:
-	if (!wf->have_cols)
-		fprintf(stderr, "umbra-bench: cannot measure the stored columns\n");
+	if (!wf->have_cols && n > 0)
+		fprintf(stderr, "umbra-bench: cannot measure the writer's parts\n");
 	free(buf);
 	ZSTD_freeCCtx(z);
+	ZSTD_freeCCtx(zc);
 	umbra_codec_free(c);
 }
 
@@ -665,15 +775,16 @@ payload_count(const uint64_t *pay, uint32_t nf, uint64_t off, uint64_t n)
 	return c + pay[nf] - pay[s] + pay[s + n - nf];
 }
 
+/* flows: live flows the table is sized for (the front pass uses none) */
 static struct umbra_worker *
-make_worker(struct umbra_spsc *ring, struct umbra_classify *cl)
+make_worker(struct umbra_spsc *ring, struct umbra_classify *cl, uint32_t flows)
 {
 	struct umbra_worker_conf c;
 
 	memset(&c, 0, sizeof(c));
 	c.link = UMBRA_LINK_ETHERNET;
 	c.darknet = &dn;
-	c.flows = (uint32_t)(o.flows * 2 > 64 ? o.flows * 2 : 64);
+	c.flows = (uint32_t)(flows * 2 > 64 ? flows * 2 : 64);
 	/* live flows ~ flows: a flow idles out after flows*ppf packets */
 	c.idle_ns = o.feed == FEED_MEM ? (uint64_t)(o.sim_ns * o.flows * o.ppf) :
 					 60ull * 1000000000ull;
@@ -765,8 +876,8 @@ finish_pass(struct worker_arg *a, struct writer *wr)
 
 static void
 json_run(FILE *f, const char *kind, const struct run_result *base, const struct run_result *u,
-	 const struct run_result *nohs, const struct stages *st, const struct writer_figures *wf,
-	 const struct gen_arg *g, double ndr, double pdr, double ceiling)
+	 const struct run_result *front, const struct run_result *nohs, const struct stages *st,
+	 const struct writer_figures *wf, const struct gen_arg *g, double ndr, double pdr, double ceiling)
 {
 	double secs = (double)u->tsc / (double)rte_get_tsc_hz();
 
@@ -788,8 +899,16 @@ json_run(FILE *f, const char *kind, const struct run_result *base, const struct 
 	if (st->hyperscan >= 0)
 		fprintf(f, "\"hyperscan\":%.1f,", st->hyperscan);
 	fprintf(f, "\"measured\":\"isolated, same functions\"},");
+	if (machine.line_cycles > 0)
+		fprintf(f, "\"memory\":{\"buffer_mib\":%zu,\"line_cycles\":%.1f,"
+			"\"latency_cycles\":%.1f},",
+			machine.bytes >> 20, machine.line_cycles, machine.latency_cycles);
 	fprintf(f, "\"baseline_cycles_per_packet\":%.1f,\"ratio\":%.2f,", base->cycles_per_packet,
 		base->cycles_per_packet > 0 ? u->cycles_per_packet / base->cycles_per_packet : 0);
+	if (front != NULL)
+		fprintf(f, "\"front_cycles_per_packet\":%.1f,\"front_ratio\":%.2f,",
+			front->cycles_per_packet, base->cycles_per_packet > 0 ?
+			front->cycles_per_packet / base->cycles_per_packet : 0);
 	fprintf(f, "\"flow_inserts_per_s\":%.0f,\"flow_lookups_per_s\":%.0f,\"flows_active_end\":%" PRIu64 ",",
 		secs > 0 ? (double)u->inserts / secs : 0, secs > 0 ? (double)u->lookups / secs : 0,
 		u->flows_active_end);
@@ -810,6 +929,9 @@ json_run(FILE *f, const char *kind, const struct run_result *base, const struct 
 	}
 	fprintf(f, "\"writer_records\":%" PRIu64 ",\"writer_records_per_s\":%.0f,"
 		"\"writer_bytes_per_record\":%.2f,", wf->records, wf->rps, wf->bpr);
+	if (wf->encode_rps > 0)
+		fprintf(f, "\"writer_encode_records_per_s\":%.0f,\"writer_zstd_records_per_s\":%.0f,",
+			wf->encode_rps, wf->zstd_rps);
 	if (wf->have_cols) {
 		for (unsigned j = 0; j < UMBRA_CODEC_NCOLS; j++)
 			fprintf(f, "%s\"%s\":%.3f", j == 0 ? "\"writer_column_bytes_per_record\":{" : ",",
@@ -1111,6 +1233,14 @@ main(int argc, char **argv)
 	memset(&st, 0, sizeof(st));
 	if (o.stages)
 		measure_stages(frames, lens, nframes, &st);
+	if (o.stages) {
+		size_t table = (size_t)o.flows * 2 * sizeof(struct umbra_flow_entry);
+
+		for (machine.bytes = 256u << 20; machine.bytes < table; machine.bytes <<= 1)
+			;
+		rte_eal_remote_launch(memory_probe, &machine, worker_lcore());
+		wait_lcore(worker_lcore());
+	}
 	pay = payload_prefix(frames, lens, nframes);
 	if (pay == NULL)
 		return 1;
@@ -1118,7 +1248,7 @@ main(int argc, char **argv)
 	for (run = 0; run < o.runs; run++) {
 		struct umbra_spsc *ring = umbra_spsc_create(1u << 16);
 		struct writer wr;
-		struct worker_arg base, u, init, nohs;
+		struct worker_arg base, u, init, nohs, fr;
 		struct gen_arg g;
 		struct rte_mempool *pool = NULL;
 		struct rte_ring *src = NULL, *rxr = NULL;
@@ -1223,9 +1353,30 @@ main(int argc, char **argv)
 		}
 		fill_result(&base, NULL);
 
-		/* 2. the pipeline on the same packets from the same source */
+		/*
+		 * 1b. mem feed: parse, darknet filter, packet class and counters
+		 * alone (umbra_worker_front(), the first part of the pipeline),
+		 * on the next packets of the same ring
+		 */
+		memset(&fr, 0, sizeof(fr));
 		init = u;
-		u.w = make_worker(ring, cl);
+		if (o.feed == FEED_MEM) {
+			fr = u;
+			fr.front = 1;
+			fr.w = make_worker(ring, NULL, 0);
+			if (fr.w == NULL) {
+				fprintf(stderr, "umbra-bench: cannot create the worker (%u flows)\n", o.flows);
+				return 1;
+			}
+			rte_eal_remote_launch(worker_mem, &fr, wl);
+			wait_lcore(wl);
+			umbra_worker_free(fr.w);
+			fr.w = NULL;
+			fill_result(&fr, NULL);
+		}
+
+		/* 2. the pipeline on the same packets from the same source */
+		u.w = make_worker(ring, cl, o.flows);
 		if (u.w == NULL) {
 			fprintf(stderr, "umbra-bench: cannot create the worker (%u flows)\n", o.flows);
 			return 1;
@@ -1255,9 +1406,10 @@ main(int argc, char **argv)
 			wait_lcore(wl);
 		}
 		finish_pass(&u, &wr); /* NDR trials below drain to nowhere */
-		/* the baseline went through base.r.packets frames of the ring first */
+		/* the baseline and the front went through the ring's first frames */
 		if (o.feed == FEED_MEM)
-			u.r.payload_packets = payload_count(pay, nframes, base.r.packets, u.r.packets);
+			u.r.payload_packets = payload_count(pay, nframes, base.r.packets + fr.r.packets,
+							    u.r.packets);
 
 		/* 2b. the same without payload signatures: Hyperscan's share */
 		memset(&nohs, 0, sizeof(nohs));
@@ -1267,7 +1419,7 @@ main(int argc, char **argv)
 
 			memset(&wr2, 0, sizeof(wr2));
 			nohs = init;
-			nohs.w = ring2 != NULL ? make_worker(ring2, cl_nohs) : NULL;
+			nohs.w = ring2 != NULL ? make_worker(ring2, cl_nohs, o.flows) : NULL;
 			if (nohs.w != NULL) {
 				wr2.ring = ring2;
 				if (o.dump) {
@@ -1323,9 +1475,9 @@ main(int argc, char **argv)
 			pdr = best_pdr / 1e6;
 		}
 		measure_writer(wr.sample, wr.nsample, &wf);
-		measure_columns(wr.sample, wr.nsample, &wf);
+		measure_writer_parts(wr.sample, wr.nsample, &wf);
 		json_run(stdout, o.feed == FEED_MEM ? "mem" : o.feed == FEED_RING ? "ring" : "pcap",
-			 &base.r, &u.r, nohs.r.packets ? &nohs.r : NULL, &st, &wf,
+			 &base.r, &u.r, fr.r.packets ? &fr.r : NULL, nohs.r.packets ? &nohs.r : NULL, &st, &wf,
 			 o.feed == FEED_RING ? &g : NULL, ndr, pdr, ceiling);
 		umbra_worker_free(u.w);
 		umbra_spsc_free(ring);

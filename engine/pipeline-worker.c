@@ -297,30 +297,35 @@ run_classifiers(struct umbra_worker *w, const struct umbra_pkt *pk,
 		w->cls.cls[i].fn(w->cls.cls[i].lctx, &b);
 }
 
-void
-umbra_worker_burst(struct umbra_worker *w, const uint8_t *const *data,
-		   const uint32_t *len, const uint64_t *ts_ns, unsigned n)
-{
-	struct umbra_counters *c = w->cnt;
+/* What the first part of a burst leaves for the flow stage. */
+struct burst {
 	struct umbra_pkt pk[UMBRA_BURST_MAX];
 	struct umbra_flow_key keys[UMBRA_BURST_MAX];
-	struct umbra_flow_entry *ent[UMBRA_BURST_MAX];
-	uint8_t created[UMBRA_BURST_MAX];
-	uint8_t pflags[UMBRA_BURST_MAX];
-	uint8_t cls[UMBRA_BURST_MAX];
-	uint64_t ts[UMBRA_BURST_MAX];
 	uint64_t hs[UMBRA_BURST_MAX];
+	uint64_t ts[UMBRA_BURST_MAX];
 	uint64_t *port_cnt[UMBRA_BURST_MAX];
+	uint8_t cls[UMBRA_BURST_MAX];
+};
+
+/*
+ * Parse, darknet filter, packet class and counters of a burst; the
+ * darknet packets are left in b, and with keys set their flow keys too,
+ * each bucket asked of memory while the rest of the burst parses.
+ * Returns how many. keys is a constant at each call, so the compiler
+ * makes one copy for the pipeline and one for umbra_worker_front().
+ */
+static inline __attribute__((always_inline)) unsigned
+front(struct umbra_worker *w, const uint8_t *const *data, const uint32_t *len,
+      const uint64_t *ts_ns, unsigned n, struct burst *b, int keys)
+{
+	struct umbra_counters *c = w->cnt;
 	uint64_t now = w->now_ns;
 	unsigned i, m = 0;
 
-	if (n > UMBRA_BURST_MAX)
-		n = UMBRA_BURST_MAX;
 	for (i = 0; i < n; i++) {
-		struct umbra_pkt *p = &pk[m];
-		struct umbra_flow_key *k = &keys[m];
+		struct umbra_pkt *p = &b->pk[m];
 		uint32_t sensor;
-		unsigned pidx, alen;
+		unsigned pidx;
 		int st;
 
 		if (i + 3 < n)
@@ -352,54 +357,93 @@ umbra_worker_burst(struct umbra_worker *w, const uint8_t *const *data,
 		 * the port's counter (1 MiB of them) is likely out of cache: ask
 		 * for it now, count it after the flow lookup
 		 */
-		port_cnt[m] = NULL;
+		b->port_cnt[m] = NULL;
 		if (p->l4 != NULL) {
 			if (pidx == UMBRA_PIDX_TCP)
-				port_cnt[m] = &c->tcp_dport[p->dport];
+				b->port_cnt[m] = &c->tcp_dport[p->dport];
 			else if (pidx == UMBRA_PIDX_UDP)
-				port_cnt[m] = &c->udp_dport[p->dport];
+				b->port_cnt[m] = &c->udp_dport[p->dport];
 			else if (pidx == UMBRA_PIDX_ICMP)
-				port_cnt[m] = &c->icmp_type[p->sport & 0xff];
+				b->port_cnt[m] = &c->icmp_type[p->sport & 0xff];
 			else if (pidx == UMBRA_PIDX_ICMP6)
-				port_cnt[m] = &c->icmp6_type[p->sport & 0xff];
-			if (port_cnt[m] != NULL)
-				__builtin_prefetch(port_cnt[m], 1);
+				b->port_cnt[m] = &c->icmp6_type[p->sport & 0xff];
+			if (b->port_cnt[m] != NULL)
+				__builtin_prefetch(b->port_cnt[m], 1);
 		}
 		if (p->frag != UMBRA_FRAG_NONE)
 			c->fragment_packets++;
-		cls[m] = (uint8_t)umbra_classify_packet(p);
-		c->class_packets[cls[m]]++;
+		b->cls[m] = (uint8_t)umbra_classify_packet(p);
+		c->class_packets[b->cls[m]]++;
 		if (sensor != UMBRA_SENSOR_HASHED && sensor < c->nsensors_direct) {
 			c->sensor_direct[2 * sensor]++;
 			c->sensor_direct[2 * sensor + 1] += p->ip_bytes;
 		} else {
 			umbra_counters_sensor_hashed(c, p->family, p->dst, p->ip_bytes);
 		}
-		alen = p->family == 4 ? 4 : 16;
-		memset(k, 0, sizeof(*k));
-		memcpy(k->src, p->src, alen);
-		memcpy(k->dst, p->dst, alen);
-		k->sport = p->sport;
-		k->dport = p->dport;
-		k->proto = p->proto;
-		k->family = p->family;
-		/* the bucket is asked of memory while the rest of the burst parses */
-		hs[m] = umbra_flow_prefetch(w->ft, k);
-		ts[m] = ts_ns[i];
+		if (keys) {
+			struct umbra_flow_key *k = &b->keys[m];
+			unsigned alen = p->family == 4 ? 4 : 16;
+
+			memset(k, 0, sizeof(*k));
+			memcpy(k->src, p->src, alen);
+			memcpy(k->dst, p->dst, alen);
+			k->sport = p->sport;
+			k->dport = p->dport;
+			k->proto = p->proto;
+			k->family = p->family;
+			/* the bucket is asked of memory while the rest of the burst parses */
+			b->hs[m] = umbra_flow_prefetch(w->ft, k);
+		}
+		b->ts[m] = ts_ns[i];
 		m++;
 	}
 	if (__builtin_expect(c->first_ns == 0, 0) && n > 0)
 		c->first_ns = ts_ns[0];
 	w->now_ns = now;
 	__atomic_store_n(&c->now_ns, now, __ATOMIC_RELAXED);
+	return m;
+}
+
+unsigned
+umbra_worker_front(struct umbra_worker *w, const uint8_t *const *data,
+		   const uint32_t *len, const uint64_t *ts_ns, unsigned n)
+{
+	struct burst b;
+	unsigned i, m;
+
+	if (n > UMBRA_BURST_MAX)
+		n = UMBRA_BURST_MAX;
+	m = front(w, data, len, ts_ns, n, &b, 0);
+	for (i = 0; i < m; i++)
+		if (b.port_cnt[i] != NULL)
+			(*b.port_cnt[i])++;
+	return m;
+}
+
+void
+umbra_worker_burst(struct umbra_worker *w, const uint8_t *const *data,
+		   const uint32_t *len, const uint64_t *ts_ns, unsigned n)
+{
+	struct umbra_counters *c = w->cnt;
+	struct burst b;
+	struct umbra_flow_entry *ent[UMBRA_BURST_MAX];
+	uint8_t created[UMBRA_BURST_MAX];
+	uint8_t pflags[UMBRA_BURST_MAX];
+	const struct umbra_pkt *pk = b.pk;
+	uint64_t now;
+	unsigned i, m;
+
+	if (n > UMBRA_BURST_MAX)
+		n = UMBRA_BURST_MAX;
+	m = front(w, data, len, ts_ns, n, &b, 1);
+	now = w->now_ns;
 	/* before any export: what leaves the table below leaves at 'now' */
 	if (w->mark_ns != 0 && now >= w->next_mark)
 		put_mark(w, now);
 	if (m == 0)
 		goto expire;
 
-
-	umbra_flow_lookup_bulk(w->ft, keys, hs, m, now, ent, created);
+	umbra_flow_lookup_bulk(w->ft, b.keys, b.hs, m, now, ent, created);
 
 	for (i = 0; i < m; i++) {
 		const struct umbra_pkt *p = &pk[i];
@@ -407,8 +451,8 @@ umbra_worker_burst(struct umbra_worker *w, const uint8_t *const *data,
 		struct umbra_flow_record *r;
 
 		pflags[i] = 0;
-		if (port_cnt[i] != NULL)
-			(*port_cnt[i])++;
+		if (b.port_cnt[i] != NULL)
+			(*b.port_cnt[i])++;
 		if (__builtin_expect(e == NULL, 0)) {
 			/* no flow could be made: a one-packet record, dropped */
 			c->records_dropped++;
@@ -419,15 +463,15 @@ umbra_worker_burst(struct umbra_worker *w, const uint8_t *const *data,
 		if (created[i]) {
 			pflags[i] = UMBRA_PLUGIN_PKT_FIRST;
 			c->flows_created++;
-			r->first_ns = ts[i];
-			r->last_ns = ts[i];
+			r->first_ns = b.ts[i];
+			r->last_ns = b.ts[i];
 			r->ip_id = p->ip_id;
 			r->ttl_min = p->ttl;
 			r->ttl_max = p->ttl;
-			r->tags = class_tag[cls[i]];
+			r->tags = class_tag[b.cls[i]];
 		}
-		if (ts[i] > r->last_ns)
-			r->last_ns = ts[i];
+		if (b.ts[i] > r->last_ns)
+			r->last_ns = b.ts[i];
 		r->packets++;
 		r->bytes += p->ip_bytes;
 		r->tcp_flags |= p->tcp_flags;

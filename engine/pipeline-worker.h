@@ -86,6 +86,15 @@ void umbra_worker_free(struct umbra_worker *w);
 void umbra_worker_burst(struct umbra_worker *w, const uint8_t *const *data,
 			const uint32_t *len, const uint64_t *ts_ns, unsigned n);
 
+/*
+ * The part of umbra_worker_burst() before the flow table, alone: parse,
+ * darknet filter, packet class and counters (the port counters too), for
+ * umbra-bench to measure on the same feed as the whole pipeline. Flows
+ * are not touched. Returns how many frames were darknet packets.
+ */
+unsigned umbra_worker_front(struct umbra_worker *w, const uint8_t *const *data,
+			    const uint32_t *len, const uint64_t *ts_ns, unsigned n);
+
 /* Count frames that cannot be parsed at all (unsupported link type). */
 void umbra_worker_unsupported(struct umbra_worker *w, unsigned n);
 

@@ -175,19 +175,19 @@ find(const struct umbra_flow_record *r, unsigned n, uint16_t dport, uint8_t prot
 	return NULL;
 }
 
-static void
-test_mix_counters_and_records(void **state)
+/*
+ * Twelve frames: 9 darknet packets (SYN and its retry, SYN-ACK, RST-ACK,
+ * ACK, DNS response and query, ICMP echo and unreachable), one to
+ * elsewhere, ARP, and a malformed IPv4 header.
+ */
+static unsigned
+mix_frames(struct frame *f)
 {
-	struct fixture *fx = *state;
 	static const uint8_t linux_opts[20] = { 2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1,
 						0, 0, 0, 0, 1, 3, 3, 7 };
 	static const uint8_t dns_resp[12] = { 0x12, 0x34, 0x81, 0x80 };
 	static const uint8_t dns_query[12] = { 0x12, 0x34, 0x01, 0x00 };
-	struct frame f[16];
-	struct umbra_flow_record recs[64];
-	const struct umbra_flow_record *r;
-	const struct umbra_counters *c = fx->w->cnt;
-	unsigned n = 0, got;
+	unsigned n = 0;
 
 	tcp4(&f[n++], 0x0a000001, DARK(5), 40000, 23, 0x02, linux_opts, 20, 50);  /* SYN */
 	tcp4(&f[n++], 0x0a000001, DARK(5), 40000, 23, 0x02, linux_opts, 20, 49);  /* retry */
@@ -205,6 +205,18 @@ test_mix_counters_and_records(void **state)
 	tcp4(&f[n], 0x0a000001, DARK(9), 1, 2, 0x02, NULL, 0, 50);
 	f[n].b[14] = 0x43;                                                        /* IHL 3 */
 	n++;
+	return n;
+}
+
+static void
+test_mix_counters_and_records(void **state)
+{
+	struct fixture *fx = *state;
+	struct frame f[16];
+	struct umbra_flow_record recs[64];
+	const struct umbra_flow_record *r;
+	const struct umbra_counters *c = fx->w->cnt;
+	unsigned n = mix_frames(f), got;
 
 	run(fx->w, f, n, 100 * SEC);
 	assert_int_equal(c->rx_packets, 12);
@@ -265,6 +277,65 @@ test_mix_counters_and_records(void **state)
 	assert_non_null(r);
 	assert_int_equal(r->sport, 3);
 	assert_int_equal(r->tags, UMBRA_TAG_BACKSCATTER);
+}
+
+/* umbra_worker_front(): the counters of a whole burst, and no flows */
+static void
+test_front_counts_as_burst(void **state)
+{
+	struct fixture *fx = *state;
+	struct umbra_worker_conf conf;
+	struct umbra_spsc *ring = umbra_spsc_create(64);
+	struct umbra_worker *w;
+	struct frame f[16];
+	const uint8_t *data[16];
+	uint32_t len[16];
+	uint64_t ts[16];
+	const struct umbra_counters *a = fx->w->cnt, *b;
+	const struct umbra_flow_record *r;
+	unsigned n = mix_frames(f), i;
+
+	assert_non_null(ring);
+	memset(&conf, 0, sizeof(conf));
+	conf.link = UMBRA_LINK_ETHERNET;
+	conf.darknet = &fx->dn;
+	conf.flows = 1024;
+	conf.idle_ns = 60 * SEC;
+	conf.active_ns = 300 * SEC;
+	conf.ring = ring;
+	w = umbra_worker_create(&conf);
+	assert_non_null(w);
+	for (i = 0; i < n; i++) {
+		data[i] = f[i].b;
+		len[i] = f[i].len;
+		ts[i] = 100 * SEC + i * 1000;
+	}
+	run(fx->w, f, n, 100 * SEC);
+	assert_int_equal(umbra_worker_front(w, data, len, ts, n), 9);
+	b = w->cnt;
+	/* rx_packets up to fragment_packets: every packet counter */
+	assert_memory_equal(&a->rx_packets, &b->rx_packets,
+			    offsetof(struct umbra_counters, tag_flows) -
+			    offsetof(struct umbra_counters, rx_packets));
+	assert_int_equal(b->darknet_packets, 9);
+	assert_memory_equal(a->icmp_type, b->icmp_type, sizeof(a->icmp_type));
+	assert_memory_equal(a->icmp6_type, b->icmp6_type, sizeof(a->icmp6_type));
+	assert_memory_equal(a->tcp_dport, b->tcp_dport, sizeof(a->tcp_dport));
+	assert_memory_equal(a->udp_dport, b->udp_dport, sizeof(a->udp_dport));
+	assert_int_equal(b->tcp_dport[23], 2);
+	assert_int_equal(a->nsensors_direct, b->nsensors_direct);
+	assert_memory_equal(a->sensor_direct, b->sensor_direct,
+			    2 * sizeof(uint64_t) * a->nsensors_direct);
+	assert_int_equal(b->now_ns, a->now_ns);
+	assert_int_equal(b->first_ns, a->first_ns);
+	/* the flow table was not touched: nothing to export */
+	assert_int_equal(a->flows_created, 8);
+	assert_int_equal(b->flows_created, 0);
+	umbra_worker_drain(w);
+	assert_int_equal(b->flows_exported, 0);
+	assert_int_equal(umbra_spsc_peek(ring, &r, 64), 0);
+	umbra_worker_free(w);
+	umbra_spsc_free(ring);
 }
 
 static void
@@ -483,6 +554,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_mix_counters_and_records, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_front_counts_as_burst, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fragments_tagged, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_idle_expiry_by_packet_time, setup, teardown),
 		cmocka_unit_test(test_full_ring_counts_drops),
