@@ -556,6 +556,7 @@ insert(struct umbra_flow_table *ft, const struct umbra_flow_key *key, uint64_t h
 	if (bi != b1) {
 		e->flags = ENT_SECOND;
 		b_ovf_add(&ft->buckets[b1], 1);
+		ft->st.inserts_second++;
 	}
 	ft->buckets[bi].sig[s] = e->sig;
 	b_idx_set(&ft->buckets[bi], (unsigned)s, i);

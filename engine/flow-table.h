@@ -83,6 +83,7 @@ struct umbra_flow_table_stats {
 	uint64_t lookups;
 	uint64_t evicted_capacity; /* table full */
 	uint64_t evicted_bucket;   /* both candidate buckets full */
+	uint64_t inserts_second;   /* inserts that found the first bucket full */
 	uint64_t expired_idle;
 	uint64_t expired_active;
 	uint32_t active;
@@ -104,10 +105,10 @@ uint64_t umbra_flow_prefetch(const struct umbra_flow_table *ft,
  * Find or create the flows of n keys at time now_ns, in bulk. hashes are
  * from umbra_flow_prefetch(), or NULL to hash here. Buckets and entries
  * are prefetched for the whole burst before any is touched. entries[i]
- * gets the flow of keys[i]; created[i] is 1 when it was inserted (its record holds only the key,
- * first_ns and last_ns: the caller fills the rest). A flow whose active
- * timeout elapsed is exported and restarted. Keys repeated in one burst
- * map to the same entry.
+ * gets the flow of keys[i]; created[i] is 1 when it was inserted (its
+ * record holds only the key, first_ns and last_ns: the caller fills the
+ * rest). A flow whose active timeout elapsed is exported and restarted.
+ * Keys repeated in one burst map to the same entry.
  */
 void umbra_flow_lookup_bulk(struct umbra_flow_table *ft,
 			    const struct umbra_flow_key *keys,
