@@ -26,8 +26,8 @@ mix_describe(void)
 	       "(TSUBAME weights) + random ports; udp probes 53,123,1900,11211,5060,161";
 }
 
-static uint64_t
-rnd(uint64_t *s)
+uint64_t
+mix_rnd(uint64_t *s)
 {
 	/* splitmix64: deterministic for a seed */
 	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
@@ -40,7 +40,7 @@ rnd(uint64_t *s)
 static double
 rnd01(uint64_t *s)
 {
-	return (double)(rnd(s) >> 11) / (double)(1ull << 53);
+	return (double)(mix_rnd(s) >> 11) / (double)(1ull << 53);
 }
 
 struct flow {
@@ -83,8 +83,8 @@ build(const struct flow *f, uint8_t *p, uint64_t *rs)
 
 		ip[0] = 0x45;
 		put16(ip + 2, (uint16_t)(20 + l4len));
-		put16(ip + 4, (uint16_t)rnd(rs));
-		ip[8] = (uint8_t)(32 + rnd(rs) % 220);
+		put16(ip + 4, (uint16_t)mix_rnd(rs));
+		ip[8] = (uint8_t)(32 + mix_rnd(rs) % 220);
 		ip[9] = f->udp ? 17 : 6;
 		put32(ip + 12, f->src);
 		put32(ip + 16, f->dark ? 0xc0000200u | f->host : 0xcb007100u | f->host);
@@ -109,7 +109,7 @@ build(const struct flow *f, uint8_t *p, uint64_t *rs)
 		put16(l4 + 4, (uint16_t)l4len);
 		memset(l4 + 8, 'A' + f->udp_kind, udp_probes[f->udp_kind].len);
 	} else {
-		put32(l4 + 4, (uint32_t)rnd(rs));
+		put32(l4 + 4, (uint32_t)mix_rnd(rs));
 		l4[12] = 0x50;
 		l4[13] = 0x02; /* SYN */
 		put16(l4 + 14, 1024);
@@ -140,32 +140,32 @@ mix_build(const struct mix_conf *c, uint8_t *buf, uint32_t *len)
 	for (k = 0; k < c->flows; k++) {
 		struct flow *f = &flows[k];
 		/* skew: half the flows come from 1% of the sources */
-		uint32_t si = rnd01(&rs) < 0.5 ? (uint32_t)(rnd(&rs) % (c->sources / 100 + 1)) :
-						 (uint32_t)(rnd(&rs) % c->sources);
+		uint32_t si = rnd01(&rs) < 0.5 ? (uint32_t)(mix_rnd(&rs) % (c->sources / 100 + 1)) :
+						 (uint32_t)(mix_rnd(&rs) % c->sources);
 
 		f->src = 0x0b000000u + si * 2654435761u % 0xe0000000u;
 		f->v6 = rnd01(&rs) < c->ipv6_share;
 		f->dark = rnd01(&rs) < c->dark_share;
-		f->host = (uint8_t)rnd(&rs);
-		f->sport = (uint16_t)(1024 + rnd(&rs) % 64000);
+		f->host = (uint8_t)mix_rnd(&rs);
+		f->sport = (uint16_t)(1024 + mix_rnd(&rs) % 64000);
 		f->udp = rnd01(&rs) < c->payload_share;
 		if (f->udp) {
-			f->udp_kind = (uint8_t)(rnd(&rs) % (sizeof(udp_probes) / sizeof(udp_probes[0])));
+			f->udp_kind = (uint8_t)(mix_rnd(&rs) % (sizeof(udp_probes) / sizeof(udp_probes[0])));
 			f->dport = udp_probes[f->udp_kind].port;
 		} else {
-			unsigned w = (unsigned)(rnd(&rs) % total_w);
+			unsigned w = (unsigned)(mix_rnd(&rs) % total_w);
 
 			for (i = 0; w >= tcp_ports[i].weight; i++)
 				w -= tcp_ports[i].weight;
 			f->dport = tcp_ports[i].port ? tcp_ports[i].port :
-						       (uint16_t)(1 + rnd(&rs) % 65535);
+						       (uint16_t)(1 + mix_rnd(&rs) % 65535);
 		}
 	}
 	/* every flow once, the rest repeat random flows; then shuffle */
 	for (k = 0; k < c->packets; k++)
-		order[k] = k < c->flows ? k : (uint32_t)(rnd(&rs) % c->flows);
+		order[k] = k < c->flows ? k : (uint32_t)(mix_rnd(&rs) % c->flows);
 	for (k = c->packets - 1; k > 0; k--) {
-		uint32_t j = (uint32_t)(rnd(&rs) % (k + 1)), t = order[k];
+		uint32_t j = (uint32_t)(mix_rnd(&rs) % (k + 1)), t = order[k];
 
 		order[k] = order[j];
 		order[j] = t;

@@ -32,6 +32,9 @@ struct mix_conf {
  */
 int mix_build(const struct mix_conf *conf, uint8_t *buf, uint32_t *len);
 
+/* The mix's pseudo-random numbers (splitmix64): the next of state *s. */
+uint64_t mix_rnd(uint64_t *s);
+
 /* The default port weights, by name, for the JSON report. */
 const char *mix_describe(void);
 

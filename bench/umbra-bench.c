@@ -507,15 +507,6 @@ struct memprobe {
 
 static struct memprobe machine; /* measured once per invocation, with the stages */
 
-static inline uint64_t
-xorshift(uint64_t *x)
-{
-	*x ^= *x << 13;
-	*x ^= *x >> 7;
-	*x ^= *x << 17;
-	return *x;
-}
-
 static int
 memory_probe(void *arg)
 {
@@ -523,20 +514,25 @@ memory_probe(void *arg)
 	const size_t nl = mp->bytes / 64, mask = nl - 1, steps = 4u << 20, chase = 1u << 20;
 	uint8_t *buf = mmap(NULL, mp->bytes, PROT_READ | PROT_WRITE,
 			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	uint64_t sink = 0, best = UINT64_MAX, x, y, t0;
+	/* the lines to read, drawn first: the timed loop does nothing else */
+	uint32_t *idx = malloc(steps * sizeof(*idx));
+	uint64_t sink = 0, best = UINT64_MAX, x = 0x9e3779b97f4a7c15ull, t0;
 	size_t i, line;
 	unsigned pass;
 
 	mp->line_cycles = mp->latency_cycles = 0;
-	if (buf == MAP_FAILED)
+	if (buf == MAP_FAILED || idx == NULL) {
+		free(idx);
+		if (buf != MAP_FAILED)
+			munmap(buf, mp->bytes);
 		return -1;
+	}
 	(void)madvise(buf, mp->bytes, MADV_HUGEPAGE);
 	/* a random cycle through the lines: each line's first word is the next */
 	for (i = 0; i < nl; i++)
 		((uint64_t *)(void *)(buf + i * 64))[0] = i;
-	x = 0x9e3779b97f4a7c15ull;
 	for (i = nl - 1; i > 0; i--) { /* Sattolo: one cycle over all lines */
-		size_t j = xorshift(&x) % i;
+		size_t j = mix_rnd(&x) % i;
 		uint64_t *a = (uint64_t *)(void *)(buf + i * 64);
 		uint64_t *b = (uint64_t *)(void *)(buf + j * 64);
 		uint64_t t = *a;
@@ -544,14 +540,14 @@ memory_probe(void *arg)
 		*a = *b;
 		*b = t;
 	}
+	for (i = 0; i < steps; i++)
+		idx[i] = (uint32_t)(mix_rnd(&x) & mask);
 	for (pass = 0; pass < 3; pass++) {
-		x = y = 0x2545f4914f6cdd1dull + pass;
-		for (i = 0; i < PROBE_AHEAD; i++)
-			__builtin_prefetch(buf + (xorshift(&x) & mask) * 64);
 		t0 = rte_rdtsc();
 		for (i = 0; i < steps; i++) {
-			__builtin_prefetch(buf + (xorshift(&x) & mask) * 64);
-			sink += buf[(xorshift(&y) & mask) * 64 + 8];
+			if (i + PROBE_AHEAD < steps)
+				__builtin_prefetch(buf + (size_t)idx[i + PROBE_AHEAD] * 64);
+			sink += buf[(size_t)idx[i] * 64 + 8];
 		}
 		t0 = rte_rdtsc() - t0;
 		if (t0 < best)
@@ -565,6 +561,7 @@ memory_probe(void *arg)
 	mp->latency_cycles = (double)(rte_rdtsc() - t0) / (double)chase;
 	if (sink + line == 42)
 		fputc(' ', stderr);
+	free(idx);
 	munmap(buf, mp->bytes);
 	return 0;
 }
